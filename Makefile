@@ -1,0 +1,40 @@
+# Two commands work on a fresh machine with Python 3.11+: `make plan` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STACK  ?= dev
+REPORT ?=
+
+.PHONY: plan test lint typecheck unit clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.plan-deps: $(BIN)/python requirements.txt pyproject.toml policies/requirements.txt
+	$(BIN)/pip install -q -r requirements.txt -r policies/requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: $(VENV)/.plan-deps requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+## plan: the STACK (default dev) planned offline under mocks; REPORT=path writes the JSON report
+plan: $(VENV)/.plan-deps
+	STACK=$(STACK) REPORT=$(REPORT) $(BIN)/python -m tools.plan
+
+## test: lint, type-check and the whole test suite
+test: lint typecheck unit
+
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-deps
+	$(BIN)/mypy components/gcp_s3_federation tools tests __main__.py
+
+unit: $(VENV)/.dev-deps
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

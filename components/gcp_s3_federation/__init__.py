@@ -1,0 +1,26 @@
+"""Reusable Pulumi components that federate Google Cloud workloads to Amazon S3 prefixes."""
+
+from .config import ConfigError, FederationConfig, load_config
+from .federated_role import FederatedRole
+from .oidc_provider import GoogleOidcProvider
+from .prefix_access import GrantArgs, PrefixAccessPolicy
+from .secure_bucket import SecureBucket
+from .service_account import WorkloadServiceAccount
+from .stack import build_stack
+from .workload import FederatedWorkload
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "FederatedRole",
+    "FederatedWorkload",
+    "FederationConfig",
+    "GoogleOidcProvider",
+    "GrantArgs",
+    "PrefixAccessPolicy",
+    "SecureBucket",
+    "WorkloadServiceAccount",
+    "build_stack",
+    "load_config",
+]

@@ -1,0 +1,61 @@
+"""IAM OIDC provider for https://accounts.google.com: created, or adopted by ARN."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from .config import MAX_OIDC_CLIENT_IDS
+from .naming import MANAGED_BY
+
+GOOGLE_ISSUER_URL = "https://accounts.google.com"
+
+
+class GoogleOidcProvider(pulumi.ComponentResource):
+    """The account's single IAM OIDC provider for Google tokens.
+
+    Only one provider per issuer URL can exist in an account, and while it exists STS may check
+    every accounts.google.com token against its client-ID list. The list therefore holds every
+    audience in use *and* every service-account unique id (which claim IAM checks when `azp` is
+    present is unconfirmed, so both are listed). With `existing_arn` nothing is created: the owner
+    of that provider must keep its list complete (see the `required_client_ids` output).
+    """
+
+    arn: pulumi.Output[str]
+    required_client_ids: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        name: str,
+        client_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        existing_arn: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("gcp-s3-federation:aws:GoogleOidcProvider", name, None, opts)
+        required = pulumi.Output.from_input(client_ids).apply(_deduplicated)
+        if existing_arn is not None:
+            self.arn = pulumi.Output.from_input(existing_arn)
+        else:
+            provider = aws.iam.OpenIdConnectProvider(
+                name,
+                url=GOOGLE_ISSUER_URL,
+                client_id_lists=required,
+                tags={"managed-by": MANAGED_BY, **(tags or {})},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.arn = provider.arn
+        self.required_client_ids = required
+        self.register_outputs({"arn": self.arn, "required_client_ids": self.required_client_ids})
+
+
+def _deduplicated(values: Sequence[str]) -> list[str]:
+    unique = list(dict.fromkeys(values))
+    if len(unique) > MAX_OIDC_CLIENT_IDS:
+        raise ValueError(
+            f"an IAM OIDC provider holds at most {MAX_OIDC_CLIENT_IDS} client ids, this stack needs {len(unique)}: "
+            "use trust.mode builtin, or split workloads across accounts"
+        )
+    return unique

@@ -1,0 +1,117 @@
+"""A hardened S3 bucket with its own customer-managed KMS key, or an adopted existing bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from .documents import bucket_arn, bucket_policy, kms_key_policy, render
+
+KEY_DELETION_WINDOW_DAYS = 30
+
+
+class SecureBucket(pulumi.ComponentResource):
+    """Bucket + SSE-KMS (CMK, bucket keys) + public access block + owner-enforced + versioning.
+
+    The bucket and key are retained on delete: removing a workload or destroying the stack never
+    deletes data. With `existing_kms_key_arn` the bucket is adopted: nothing about it is created,
+    and the bucket policy is written only when `manage_bucket_policy` is true.
+    """
+
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+    bucket_policy: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        bucket: str,
+        account_id: str,
+        region: str,
+        role_path: str,
+        existing_kms_key_arn: str | None = None,
+        manage_bucket_policy: bool = True,
+        admin_principal_arns: Sequence[str] = (),
+        tags: Mapping[str, str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("gcp-s3-federation:aws:SecureBucket", name, None, opts)
+        tags = dict(tags or {})
+        child = pulumi.ResourceOptions(parent=self)
+        retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        depends: list[pulumi.Resource] = []
+        if existing_kms_key_arn is None:
+            key = aws.kms.Key(
+                f"{name}-key",
+                description=f"SSE-KMS for s3://{bucket}",
+                enable_key_rotation=True,
+                deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+                policy=render(kms_key_policy(account_id, region, role_path, admin_principal_arns)),
+                tags=tags,
+                opts=retained,
+            )
+            aws.kms.Alias(f"{name}-alias", name=f"alias/gcp-federation/{bucket}", target_key_id=key.key_id, opts=child)
+            s3_bucket = aws.s3.Bucket(name, bucket=bucket, force_destroy=False, tags=tags, opts=retained)
+            aws.s3.BucketOwnershipControls(
+                f"{name}-ownership",
+                bucket=s3_bucket.id,
+                rule={"object_ownership": "BucketOwnerEnforced"},
+                opts=child,
+            )
+            public_access = aws.s3.BucketPublicAccessBlock(
+                f"{name}-public-access",
+                bucket=s3_bucket.id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+                opts=child,
+            )
+            aws.s3.BucketServerSideEncryptionConfiguration(
+                f"{name}-encryption",
+                bucket=s3_bucket.id,
+                rules=[
+                    {
+                        "apply_server_side_encryption_by_default": {
+                            "sse_algorithm": "aws:kms",
+                            "kms_master_key_id": key.arn,
+                        },
+                        "bucket_key_enabled": True,
+                    }
+                ],
+                opts=child,
+            )
+            aws.s3.BucketVersioning(
+                f"{name}-versioning",
+                bucket=s3_bucket.id,
+                versioning_configuration={"status": "Enabled"},
+                opts=child,
+            )
+            depends.append(public_access)
+            self.kms_key_arn = key.arn
+            self.bucket_name = s3_bucket.bucket
+        else:
+            self.kms_key_arn = pulumi.Output.from_input(existing_kms_key_arn)
+            self.bucket_name = pulumi.Output.from_input(bucket)
+        self.bucket_arn = pulumi.Output.from_input(bucket_arn(bucket))
+        self.bucket_policy = self.kms_key_arn.apply(
+            lambda key_arn: render(bucket_policy(bucket, key_arn, account_id, role_path, admin_principal_arns))
+        )
+        if manage_bucket_policy:
+            aws.s3.BucketPolicy(
+                f"{name}-policy",
+                bucket=self.bucket_name,
+                policy=self.bucket_policy,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+            )
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
+                "kms_key_arn": self.kms_key_arn,
+                "bucket_policy": self.bucket_policy,
+            }
+        )

@@ -1,0 +1,104 @@
+"""The whole stack for one environment, from a validated `FederationConfig`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
+
+from .config import FederationConfig
+from .documents import GOOGLE_PROVIDER
+from .naming import aws_tags
+from .oidc_provider import GoogleOidcProvider
+from .prefix_access import GrantArgs
+from .secure_bucket import SecureBucket
+from .workload import FederatedWorkload
+
+
+def build_stack(config: FederationConfig) -> dict[str, Any]:
+    """Declare every resource and return the stack outputs (already validated config only)."""
+    aws_provider = aws.Provider(
+        "aws", region=config.aws.region, allowed_account_ids=[config.aws.account_id]
+    )
+    gcp_provider = gcp.Provider("gcp", project=config.gcp.project, region=config.gcp.region)
+    on_aws = pulumi.ResourceOptions(provider=aws_provider)
+
+    buckets: dict[str, SecureBucket] = {}
+    for spec in config.buckets:
+        buckets[spec.name] = SecureBucket(
+            spec.name,
+            bucket=spec.name,
+            account_id=config.aws.account_id,
+            region=config.aws.region,
+            role_path=config.role_path,
+            existing_kms_key_arn=spec.kms_key_arn,
+            manage_bucket_policy=spec.writes_bucket_policy,
+            admin_principal_arns=config.admin_principal_arns,
+            tags=aws_tags(config.environment),
+            opts=on_aws,
+        )
+
+    provider_mode = config.trust.mode == "oidc-provider"
+    principal: pulumi.Output[str]
+    if provider_mode:
+        principal, resolve_principal = pulumi.deferred_output()
+    else:
+        principal = pulumi.Output.from_input(GOOGLE_PROVIDER)
+
+    workloads: dict[str, FederatedWorkload] = {}
+    for spec in config.workloads:
+        workloads[spec.name] = FederatedWorkload(
+            spec.name,
+            kind=spec.kind,
+            service_account_id=spec.account_id,
+            gcp_project=config.gcp.project,
+            environment=config.environment,
+            aws_region=config.aws.region,
+            principal=principal,
+            audience=config.audience,
+            grants=[
+                GrantArgs(g.bucket, g.prefix, g.access, buckets[g.bucket].kms_key_arn) for g in spec.grants
+            ],
+            role_path=config.role_path,
+            max_session_duration=config.sessions.max_duration_seconds,
+            default_session_duration=config.sessions.default_duration_seconds,
+            permissions_boundary_arn=config.permissions_boundary_arn,
+            opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "gcp": gcp_provider}),
+        )
+
+    outputs: dict[str, Any] = {
+        "environment": config.environment,
+        "audience": config.audience,
+        "role_path": config.role_path,
+        "trust_mode": config.trust.mode,
+        "buckets": {
+            name: {"bucket_arn": b.bucket_arn, "kms_key_arn": b.kms_key_arn, "bucket_policy": b.bucket_policy}
+            for name, b in buckets.items()
+        },
+        "workloads": {
+            spec.name: {
+                "kind": spec.kind,
+                "role_arn": workloads[spec.name].role_arn,
+                "service_account_email": workloads[spec.name].service_account_email,
+                "audience": config.audience,
+                "grants": [g.model_dump() for g in spec.grants],
+                "environment_variables": workloads[spec.name].environment_variables,
+            }
+            for spec in config.workloads
+        },
+    }
+    if provider_mode:
+        oidc = GoogleOidcProvider(
+            "google",
+            client_ids=pulumi.Output.all(
+                config.audience, *[w.service_account_unique_id for w in workloads.values()]
+            ),
+            existing_arn=config.trust.oidc_provider_arn,
+            tags={"environment": config.environment},
+            opts=on_aws,
+        )
+        resolve_principal(oidc.arn)
+        outputs["oidc_provider"] = {"arn": oidc.arn, "required_client_ids": oidc.required_client_ids}
+    return outputs

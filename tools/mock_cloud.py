@@ -1,0 +1,169 @@
+"""Run the Pulumi program offline under Pulumi's mocks, recording every resource in wire shape.
+
+The mocks answer with realistic computed outputs (service-account unique ids and emails, ARNs, key
+ids) so that every dependent input, such as a trust policy, is fully rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks, rpc
+
+PROJECT = "gcp-s3-federation"
+CONFIG_KEY = f"{PROJECT}:federation"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    """One registered resource as the engine (and a policy pack) sees it."""
+
+    type: str
+    name: str
+    urn: str
+    custom: bool
+    parent: str
+    provider: str
+    dependencies: tuple[str, ...]
+    inputs: dict[str, Any]
+
+    def report_entry(self) -> dict[str, Any]:
+        return {"type": self.type, "name": self.name, "urn": self.urn, "inputs": self.inputs}
+
+
+@dataclass
+class PlanResult:
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def custom_resources(self) -> list[RecordedResource]:
+        return [r for r in self.resources if r.custom and not r.type.startswith("pulumi:providers:")]
+
+
+def fake_unique_id(email: str) -> str:
+    """A 21-digit numeric id, stable per email, shaped like a service account's uniqueId."""
+    return "1" + str(int(hashlib.sha256(email.encode()).hexdigest(), 16))[:20]
+
+
+class CloudMocks(pulumi.runtime.Mocks):
+    """Computed outputs the way AWS and Google would fill them in."""
+
+    def __init__(self, aws_account_id: str = "000000000000", aws_region: str = "us-east-1") -> None:
+        self.account = aws_account_id
+        self.region = aws_region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        typ, name = args.typ, args.name
+        if typ == "gcp:serviceaccount/account:Account":
+            email = f"{inputs['accountId']}@{inputs.get('project', 'mock-project')}.iam.gserviceaccount.com"
+            inputs.update(email=email, uniqueId=fake_unique_id(email), member=f"serviceAccount:{email}")
+            inputs["name"] = f"projects/{inputs.get('project')}/serviceAccounts/{email}"
+            return inputs["name"], inputs
+        if typ == "aws:iam/role:Role":
+            role = inputs.get("name", name)
+            inputs.update(arn=f"arn:aws:iam::{self.account}:role{inputs.get('path', '/')}{role}", name=role)
+            return role, inputs
+        if typ == "aws:kms/key:Key":
+            key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.account}/{name}"))
+            inputs.update(keyId=key_id, arn=f"arn:aws:kms:{self.region}:{self.account}:key/{key_id}")
+            return key_id, inputs
+        if typ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+            bucket = inputs.get("bucket", name)
+            inputs.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
+            return bucket, inputs
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(inputs.get("url", "")).removeprefix("https://")
+            arn = f"arn:aws:iam::{self.account}:oidc-provider/{host}"
+            inputs["arn"] = arn
+            return arn, inputs
+        return f"{name}-id", inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:user/mock", "userId": "mock"}, None
+        return {}, None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """A mock engine that also keeps each registration's inputs, parent and dependencies."""
+
+    def __init__(self, cloud: CloudMocks) -> None:
+        super().__init__(cloud)
+        self.recorded: list[RecordedResource] = []
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            record = RecordedResource(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                custom=bool(request.custom),
+                parent=request.parent,
+                provider=request.provider,
+                dependencies=tuple(request.dependencies),
+                inputs=_plain(rpc.deserialize_properties(request.object)),
+            )
+            with self._lock:
+                self.recorded.append(record)
+        return response
+
+
+def _plain(value: Any) -> Any:
+    """Engine values as JSON data (property maps arrive as dicts of floats, strings and lists)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The `config:` mapping of Pulumi.<stack>.yaml."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no stack file {path.name} in {root}")
+    document = yaml.safe_load(path.read_text()) or {}
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise ValueError(f"{path.name}: 'config' must be a mapping")
+    return config
+
+
+def run_program(
+    stack: str,
+    config: dict[str, Any],
+    program: Path = REPO_ROOT / "__main__.py",
+    project: str = PROJECT,
+) -> PlanResult:
+    """Run a Pulumi program under mocks; raises what the program raises (e.g. pulumi.RunError)."""
+    federation = config.get(CONFIG_KEY)
+    placement = federation.get("aws", {}) if isinstance(federation, dict) else {}
+    cloud = CloudMocks(str(placement.get("account_id", "000000000000")), str(placement.get("region", "us-east-1")))
+    monitor = RecordingMonitor(cloud)
+    pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
+    pulumi.runtime.set_mocks(cloud, project=project, stack=stack, preview=False, monitor=monitor)
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def execute() -> pulumi.Output[Any]:
+        runpy.run_path(str(program), run_name="__main__")
+        root = pulumi.runtime.get_root_resource()
+        exported = dict(getattr(root, "outputs", {}))
+        return pulumi.Output.from_input(exported).apply(outputs.update)
+
+    try:
+        execute()
+    finally:
+        pulumi.runtime.set_all_config({})
+    return PlanResult(stack=stack, resources=list(monitor.recorded), outputs=_plain(outputs))

@@ -1,0 +1,106 @@
+"""`make plan`: the stack's full plan, offline, with no Pulumi CLI and no cloud credentials.
+
+Runs the real `__main__.py` under Pulumi's mocks, prints the resources per workload and every
+rendered policy document with its size against the IAM/S3/KMS limit, and can write a JSON report.
+Exit status: 0 on success, 2 on invalid configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from tools.mock_cloud import PlanResult, RecordedResource, run_program, stack_config
+
+# (resource type, input holding a policy document) -> (what it is, size limit in characters)
+DOCUMENTS: dict[tuple[str, str], tuple[str, int]] = {
+    ("aws:iam/role:Role", "assumeRolePolicy"): ("trust policy", 2048),
+    ("aws:iam/rolePolicy:RolePolicy", "policy"): ("inline identity policy", 10240),
+    ("aws:iam/policy:Policy", "policy"): ("managed policy", 6144),
+    ("aws:s3/bucketPolicy:BucketPolicy", "policy"): ("bucket policy", 20480),
+    ("aws:kms/key:Key", "policy"): ("key policy", 32768),
+}
+
+
+def _minified(document: str) -> str:
+    return json.dumps(json.loads(document), separators=(",", ":"))
+
+
+def documents(resources: list[RecordedResource]) -> list[dict[str, Any]]:
+    """Every policy document in the plan with its IAM-counted size and limit."""
+    found = []
+    for resource in resources:
+        for (typ, key), (kind, limit) in DOCUMENTS.items():
+            if resource.type == typ and isinstance(resource.inputs.get(key), str):
+                size = len(_minified(resource.inputs[key]))
+                found.append({"resource": resource.urn, "name": resource.name, "kind": kind, "size": size,
+                              "limit": limit, "document": json.loads(resource.inputs[key])})
+    return found
+
+
+def _owner(resource: RecordedResource, by_urn: dict[str, RecordedResource]) -> str:
+    """The workload (or shared piece) a resource belongs to: its top-level component."""
+    current = resource
+    while current.parent and current.parent in by_urn:
+        current = by_urn[current.parent]
+    return f"{current.type.split(':')[-1]} {current.name}" if current is not resource else "stack"
+
+
+def render_text(result: PlanResult) -> str:
+    by_urn = {r.urn: r for r in result.resources}
+    groups: dict[str, list[RecordedResource]] = defaultdict(list)
+    for resource in result.custom_resources:
+        groups[_owner(resource, by_urn)].append(resource)
+    lines = [f"Plan for stack {result.stack!r}: {len(result.custom_resources)} resources", ""]
+    for owner in sorted(groups):
+        lines.append(f"{owner}")
+        for resource in sorted(groups[owner], key=lambda r: (r.type, r.name)):
+            lines.append(f"  + {resource.type:<70} {resource.name}")
+        lines.append("")
+    lines.append("Policy documents (size as IAM counts it: minified JSON):")
+    for doc in sorted(documents(result.custom_resources), key=lambda d: (d["kind"], d["name"])):
+        share = 100 * doc["size"] / doc["limit"]
+        lines.append(f"\n# {doc['kind']} of {doc['name']}: {doc['size']}/{doc['limit']} chars ({share:.1f}%)")
+        lines.append(json.dumps(doc["document"], indent=2))
+    lines.append("\nOutputs:")
+    lines.append(json.dumps(result.outputs, indent=2, sort_keys=True))
+    return "\n".join(lines)
+
+
+def report(result: PlanResult) -> dict[str, Any]:
+    return {
+        "stack": result.stack,
+        "resources": [r.report_entry() for r in sorted(result.custom_resources, key=lambda r: r.urn)],
+        "documents": [{k: v for k, v in d.items() if k != "document"} for d in documents(result.custom_resources)],
+        "outputs": result.outputs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--stack", default=os.environ.get("STACK", "dev"))
+    parser.add_argument("--report", default=os.environ.get("REPORT") or None, help="write the JSON report here")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
+    args = parser.parse_args(argv)
+    try:
+        config = stack_config(args.stack, args.root)
+        result = run_program(args.stack, config, program=args.root / "__main__.py")
+    except (pulumi.RunError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(render_text(result))
+    if args.report:
+        Path(args.report).write_text(json.dumps(report(result), indent=2) + "\n")
+        print(f"\nReport written to {args.report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
