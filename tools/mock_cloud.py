@@ -11,13 +11,14 @@ import json
 import runpy
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime import mocks, rpc
+from pulumi.runtime import mocks, rpc, settings
 
 PROJECT = "gcp-s3-federation"
 CONFIG_KEY = f"{PROJECT}:federation"
@@ -35,6 +36,7 @@ class RecordedResource:
     parent: str
     provider: str
     dependencies: tuple[str, ...]
+    retain_on_delete: bool
     inputs: dict[str, Any]
 
     def report_entry(self) -> dict[str, Any]:
@@ -116,6 +118,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 parent=request.parent,
                 provider=request.provider,
                 dependencies=tuple(request.dependencies),
+                retain_on_delete=bool(request.retainOnDelete),
                 inputs=_plain(rpc.deserialize_properties(request.object)),
             )
             with self._lock:
@@ -140,6 +143,28 @@ def stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
     return config
 
 
+def run_under_mocks(
+    body: Callable[[], Any],
+    stack: str = "test",
+    project: str = PROJECT,
+    cloud: CloudMocks | None = None,
+) -> PlanResult:
+    """Run `body` (which declares resources) under mocks and return what it registered."""
+    monitor = RecordingMonitor(cloud or CloudMocks())
+    settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh root stack: exports do not leak
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def execute() -> pulumi.Output[Any]:
+        body()
+        exported = dict(getattr(pulumi.runtime.get_root_resource(), "outputs", {}))
+        return pulumi.Output.from_input(exported).apply(outputs.update)
+
+    execute()
+    return PlanResult(stack=stack, resources=list(monitor.recorded), outputs=_plain(outputs))
+
+
 def run_program(
     stack: str,
     config: dict[str, Any],
@@ -150,20 +175,8 @@ def run_program(
     federation = config.get(CONFIG_KEY)
     placement = federation.get("aws", {}) if isinstance(federation, dict) else {}
     cloud = CloudMocks(str(placement.get("account_id", "000000000000")), str(placement.get("region", "us-east-1")))
-    monitor = RecordingMonitor(cloud)
     pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
-    pulumi.runtime.set_mocks(cloud, project=project, stack=stack, preview=False, monitor=monitor)
-    outputs: dict[str, Any] = {}
-
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def execute() -> pulumi.Output[Any]:
-        runpy.run_path(str(program), run_name="__main__")
-        root = pulumi.runtime.get_root_resource()
-        exported = dict(getattr(root, "outputs", {}))
-        return pulumi.Output.from_input(exported).apply(outputs.update)
-
     try:
-        execute()
+        return run_under_mocks(lambda: runpy.run_path(str(program), run_name="__main__"), stack, project, cloud)
     finally:
         pulumi.runtime.set_all_config({})
-    return PlanResult(stack=stack, resources=list(monitor.recorded), outputs=_plain(outputs))

@@ -40,8 +40,16 @@ def documents(resources: list[RecordedResource]) -> list[dict[str, Any]]:
         for (typ, key), (kind, limit) in DOCUMENTS.items():
             if resource.type == typ and isinstance(resource.inputs.get(key), str):
                 size = len(_minified(resource.inputs[key]))
-                found.append({"resource": resource.urn, "name": resource.name, "kind": kind, "size": size,
-                              "limit": limit, "document": json.loads(resource.inputs[key])})
+                found.append(
+                    {
+                        "resource": resource.urn,
+                        "name": resource.name,
+                        "kind": kind,
+                        "size": size,
+                        "limit": limit,
+                        "document": json.loads(resource.inputs[key]),
+                    }
+                )
     return found
 
 

@@ -133,10 +133,11 @@ def prefix_access_policy(grants: Sequence[PrefixGrant], region: str, partition: 
                 "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
             }
         )
-    for sid, actions, selected in (
+    object_statements: tuple[tuple[str, tuple[str, ...], list[PrefixGrant]], ...] = (
         ("ReadObjects", READ_ACTIONS, [g for g in grants if g.reads]),
         ("WriteObjects", WRITE_ACTIONS, [g for g in grants if g.writes]),
-    ):
+    )
+    for sid, actions, selected in object_statements:
         if selected:
             statements.append(
                 {
@@ -149,10 +150,11 @@ def prefix_access_policy(grants: Sequence[PrefixGrant], region: str, partition: 
     via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
     write_keys = _unique(g.kms_key_arn for g in grants if g.writes)
     read_only_keys = [k for k in _unique(g.kms_key_arn for g in grants) if k not in write_keys]
-    for sid, actions, keys in (
+    kms_statements: tuple[tuple[str, tuple[str, ...], list[str]], ...] = (
         ("EncryptThroughS3", KMS_WRITE_ACTIONS, write_keys),
         ("DecryptThroughS3", KMS_READ_ACTIONS, read_only_keys),
-    ):
+    )
+    for sid, actions, keys in kms_statements:
         if keys:
             statements.append(
                 {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": keys, "Condition": via_s3}

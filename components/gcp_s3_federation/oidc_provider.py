@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -51,7 +52,7 @@ class GoogleOidcProvider(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn, "required_client_ids": self.required_client_ids})
 
 
-def _deduplicated(values: Sequence[str]) -> list[str]:
+def _deduplicated(values: Sequence[Any]) -> list[str]:
     unique = list(dict.fromkeys(values))
     if len(unique) > MAX_OIDC_CLIENT_IDS:
         raise ValueError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -19,22 +20,20 @@ from .workload import FederatedWorkload
 
 def build_stack(config: FederationConfig) -> dict[str, Any]:
     """Declare every resource and return the stack outputs (already validated config only)."""
-    aws_provider = aws.Provider(
-        "aws", region=config.aws.region, allowed_account_ids=[config.aws.account_id]
-    )
+    aws_provider = aws.Provider("aws", region=config.aws.region, allowed_account_ids=[config.aws.account_id])
     gcp_provider = gcp.Provider("gcp", project=config.gcp.project, region=config.gcp.region)
     on_aws = pulumi.ResourceOptions(provider=aws_provider)
 
     buckets: dict[str, SecureBucket] = {}
-    for spec in config.buckets:
-        buckets[spec.name] = SecureBucket(
-            spec.name,
-            bucket=spec.name,
+    for bucket_spec in config.buckets:
+        buckets[bucket_spec.name] = SecureBucket(
+            bucket_spec.name,
+            bucket=bucket_spec.name,
             account_id=config.aws.account_id,
             region=config.aws.region,
             role_path=config.role_path,
-            existing_kms_key_arn=spec.kms_key_arn,
-            manage_bucket_policy=spec.writes_bucket_policy,
+            existing_kms_key_arn=bucket_spec.kms_key_arn,
+            manage_bucket_policy=bucket_spec.writes_bucket_policy,
             admin_principal_arns=config.admin_principal_arns,
             tags=aws_tags(config.environment),
             opts=on_aws,
@@ -42,6 +41,7 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
 
     provider_mode = config.trust.mode == "oidc-provider"
     principal: pulumi.Output[str]
+    resolve_principal: Callable[[pulumi.Output[str]], None] | None = None
     if provider_mode:
         principal, resolve_principal = pulumi.deferred_output()
     else:
@@ -58,9 +58,7 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
             aws_region=config.aws.region,
             principal=principal,
             audience=config.audience,
-            grants=[
-                GrantArgs(g.bucket, g.prefix, g.access, buckets[g.bucket].kms_key_arn) for g in spec.grants
-            ],
+            grants=[GrantArgs(g.bucket, g.prefix, g.access, buckets[g.bucket].kms_key_arn) for g in spec.grants],
             role_path=config.role_path,
             max_session_duration=config.sessions.max_duration_seconds,
             default_session_duration=config.sessions.default_duration_seconds,
@@ -89,12 +87,10 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
             for spec in config.workloads
         },
     }
-    if provider_mode:
+    if resolve_principal is not None:
         oidc = GoogleOidcProvider(
             "google",
-            client_ids=pulumi.Output.all(
-                config.audience, *[w.service_account_unique_id for w in workloads.values()]
-            ),
+            client_ids=pulumi.Output.all(config.audience, *[w.service_account_unique_id for w in workloads.values()]),
             existing_arn=config.trust.oidc_provider_arn,
             tags={"environment": config.environment},
             opts=on_aws,
