@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STACK  ?= dev
 REPORT ?=
+SUMMARY ?= plan-summary.md
 
 .PHONY: plan test lint typecheck unit clean
 
@@ -21,7 +22,7 @@ $(VENV)/.dev-deps: $(VENV)/.plan-deps requirements-dev.txt
 
 ## plan: the STACK (default dev) planned offline under mocks; REPORT=path writes the JSON report
 plan: $(VENV)/.plan-deps
-	STACK=$(STACK) REPORT=$(REPORT) $(BIN)/python -m tools.plan
+	STACK=$(STACK) REPORT=$(REPORT) SUMMARY=$(SUMMARY) $(BIN)/python -m tools.plan
 
 ## test: lint, type-check and the whole test suite
 test: lint typecheck unit

@@ -1,8 +1,9 @@
-"""`make plan`: the stack's full plan, offline, with no Pulumi CLI and no cloud credentials.
+"""`make plan`: the stack's full plan and policy gate, offline, with no Pulumi CLI and no credentials.
 
 Runs the real `__main__.py` under Pulumi's mocks, prints the resources per workload and every
-rendered policy document with its size against the IAM/S3/KMS limit, and can write a JSON report.
-Exit status: 0 on success, 2 on invalid configuration.
+rendered policy document with its size against the IAM/S3/KMS limit, then sends every resource to
+the policy pack over the Analyzer gRPC protocol (as `pulumi preview --policy-pack policies` does).
+Exit status: 0 on success, 1 on a mandatory policy violation, 2 on invalid configuration.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import pulumi
 
+from tools.gate import GateResult, markdown, run_gate, table
 from tools.mock_cloud import PlanResult, RecordedResource, run_program, stack_config
 
 # (resource type, input holding a policy document) -> (what it is, size limit in characters)
@@ -82,32 +84,48 @@ def render_text(result: PlanResult) -> str:
     return "\n".join(lines)
 
 
-def report(result: PlanResult) -> dict[str, Any]:
-    return {
+def report(result: PlanResult, gate: GateResult | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = {
         "stack": result.stack,
         "resources": [r.report_entry() for r in sorted(result.custom_resources, key=lambda r: r.urn)],
         "documents": [{k: v for k, v in d.items() if k != "document"} for d in documents(result.custom_resources)],
         "outputs": result.outputs,
     }
+    if gate is not None:
+        document["violations"] = gate.as_json()
+    return document
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--stack", default=os.environ.get("STACK", "dev"))
     parser.add_argument("--report", default=os.environ.get("REPORT") or None, help="write the JSON report here")
+    parser.add_argument("--summary", default=os.environ.get("SUMMARY") or None, help="write a Markdown summary here")
+    parser.add_argument("--policy-config", default=os.environ.get("POLICY_CONFIG") or None,
+                        help="policy pack config JSON (as --policy-pack-config takes it)")
+    parser.add_argument("--no-gate", action="store_true", help="skip the policy pack")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
     args = parser.parse_args(argv)
     try:
         config = stack_config(args.stack, args.root)
+        policy_config = json.loads(Path(args.policy_config).read_text()) if args.policy_config else {}
         result = run_program(args.stack, config, program=args.root / "__main__.py")
     except (pulumi.RunError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(render_text(result))
+    gate = None
+    if not args.no_gate:
+        entries = [r.report_entry() for r in result.custom_resources]
+        gate = run_gate(entries, config=policy_config, stack=args.stack)
+        print("\n" + table(gate))
+        if args.summary:
+            Path(args.summary).write_text(markdown(gate, args.stack))
+            print(f"Markdown summary written to {args.summary}")
     if args.report:
-        Path(args.report).write_text(json.dumps(report(result), indent=2) + "\n")
-        print(f"\nReport written to {args.report}")
-    return 0
+        Path(args.report).write_text(json.dumps(report(result, gate), indent=2) + "\n")
+        print(f"Report written to {args.report}")
+    return 1 if gate is not None and gate.mandatory else 0
 
 
 if __name__ == "__main__":
