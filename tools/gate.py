@@ -165,11 +165,12 @@ def table(result: GateResult) -> str:
 
 def markdown(result: GateResult, stack: str) -> str:
     verdict = "❌ blocked" if result.mandatory else "✅ passed"
+    advisory = len(result.violations) - len(result.mandatory)
     lines = [
         f"### Policy gate for `{stack}`: {verdict}",
         "",
         f"{len(result.policies)} policies from `{result.pack}`; "
-        f"{len(result.mandatory)} mandatory and {len(result.violations) - len(result.mandatory)} advisory violation(s).",
+        f"{len(result.mandatory)} mandatory and {advisory} advisory violation(s).",
     ]
     if result.violations:
         lines += ["", "| Level | Policy | Resource | Message |", "| --- | --- | --- | --- |"]

@@ -101,8 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default=os.environ.get("STACK", "dev"))
     parser.add_argument("--report", default=os.environ.get("REPORT") or None, help="write the JSON report here")
     parser.add_argument("--summary", default=os.environ.get("SUMMARY") or None, help="write a Markdown summary here")
-    parser.add_argument("--policy-config", default=os.environ.get("POLICY_CONFIG") or None,
-                        help="policy pack config JSON (as --policy-pack-config takes it)")
+    parser.add_argument(
+        "--policy-config",
+        default=os.environ.get("POLICY_CONFIG") or None,
+        help="policy pack config JSON (as --policy-pack-config takes it)",
+    )
     parser.add_argument("--no-gate", action="store_true", help="skip the policy pack")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
     args = parser.parse_args(argv)

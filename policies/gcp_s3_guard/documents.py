@@ -18,7 +18,7 @@ WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 EXACT_OPERATORS = frozenset({"StringEquals"})
 
 
-class UnreadableDocument(ValueError):
+class UnreadableDocumentError(ValueError):
     """The value is not a JSON policy document."""
 
 
@@ -34,7 +34,7 @@ def as_list(value: Any) -> list[Any]:
 
 
 def parse(value: Any) -> dict[str, Any] | None:
-    """The document as a dict; None when absent. Raises UnreadableDocument on junk."""
+    """The document as a dict; None when absent. Raises UnreadableDocumentError on junk."""
     if value is None or value == "":
         return None
     if isinstance(value, Mapping):
@@ -43,10 +43,10 @@ def parse(value: Any) -> dict[str, Any] | None:
         try:
             document = json.loads(value)
         except json.JSONDecodeError as error:
-            raise UnreadableDocument(f"not valid JSON ({error.msg})") from None
+            raise UnreadableDocumentError(f"not valid JSON ({error.msg})") from None
         if isinstance(document, dict):
             return document
-    raise UnreadableDocument("not a JSON object")
+    raise UnreadableDocumentError("not a JSON object")
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,9 @@ class Statement:
                 continue
             for key, values in entries.items():
                 found.append(
-                    Condition(str(operator), base, qualifier, if_exists, str(key), tuple(str(v) for v in as_list(values)))
+                    Condition(
+                        str(operator), base, qualifier, if_exists, str(key), tuple(str(v) for v in as_list(values))
+                    )
                 )
         return found
 
@@ -170,6 +172,4 @@ def wildcard_match(pattern: str, value: str) -> bool:
 
 def is_google_federation(statement: Statement) -> bool:
     """Federated principal `accounts.google.com` or an IAM OIDC provider for it."""
-    return any(
-        p == GOOGLE or p.endswith(f":oidc-provider/{GOOGLE}") for p in statement.principals("Federated")
-    )
+    return any(p == GOOGLE or p.endswith(f":oidc-provider/{GOOGLE}") for p in statement.principals("Federated"))

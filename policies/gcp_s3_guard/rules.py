@@ -17,13 +17,12 @@ from .documents import (
     GOOGLE,
     WEB_IDENTITY,
     Statement,
-    UnreadableDocument,
+    UnreadableDocumentError,
     as_list,
     is_google_federation,
     is_sequence,
     parse,
     statements,
-    wildcard_match,
 )
 from .model import Resource, Rule
 
@@ -90,7 +89,7 @@ DEFAULT_COMPUTE_SA = re.compile(r"(-compute@developer|@appspot)\.gserviceaccount
 def _document(value: Any, what: str) -> tuple[dict[str, Any] | None, list[str]]:
     try:
         return parse(value), []
-    except UnreadableDocument as error:
+    except UnreadableDocumentError as error:
         return None, [f"{what} is unreadable: {error}"]
 
 
@@ -191,7 +190,9 @@ def check_google_aud_is_azp(resource: Resource, config: Mapping[str, Any]) -> It
 
 
 def check_one_service_account_per_role(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    subjects = {v for s in _google_trust_statements(resource) for c in s.conditions_on(f"{GOOGLE}:sub") for v in c.values}
+    subjects = {
+        v for s in _google_trust_statements(resource) for c in s.conditions_on(f"{GOOGLE}:sub") for v in c.values
+    }
     if len(subjects) > 1:
         yield f"the role trusts {len(subjects)} Google service accounts ({', '.join(sorted(subjects))})"
 
@@ -268,8 +269,11 @@ def check_list_bucket_prefix(resource: Resource, config: Mapping[str, Any]) -> I
         usable = [
             c
             for c in conditions
-            if c.base in ("StringLike", "StringEquals") and not c.qualifier and not c.if_exists
-            and c.values and "*" not in c.values
+            if c.base in ("StringLike", "StringEquals")
+            and not c.qualifier
+            and not c.if_exists
+            and c.values
+            and "*" not in c.values
         ]
         if not usable:
             yield f"{label} allows s3:ListBucket on {', '.join(bucket_level)} without an s3:prefix condition"
@@ -296,9 +300,7 @@ def check_no_resource(resource: Resource, config: Mapping[str, Any]) -> Iterator
 def _secret_key_name(key: str) -> bool:
     name = key.rsplit(":", 1)[-1]  # cluster property prefixes such as spark-env:, core:
     upper = name.upper()
-    return any(env in upper for env in AWS_KEY_ENV_NAMES) or (
-        "fs.s3a." in name and name.endswith(S3A_SECRET_SUFFIXES)
-    )
+    return any(env in upper for env in AWS_KEY_ENV_NAMES) or ("fs.s3a." in name and name.endswith(S3A_SECRET_SUFFIXES))
 
 
 def check_no_keys_in_workload_config(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -374,7 +376,10 @@ def check_bucket_policy_tls(resource: Resource, config: Mapping[str, Any]) -> It
     denies_plain_http = any(
         s.effect == "Deny"
         and s.grants("s3:GetObject")
-        and any(c.base == "Bool" and "false" in [v.lower() for v in c.values] for c in s.conditions_on("aws:SecureTransport"))
+        and any(
+            c.base == "Bool" and "false" in [v.lower() for v in c.values]
+            for c in s.conditions_on("aws:SecureTransport")
+        )
         for s in found
     )
     if not denies_plain_http:
@@ -435,7 +440,9 @@ def _bucket_name(resource: Resource) -> str:
     return str(resource.props.get("bucket") or resource.name)
 
 
-def check_stack_bucket_protection(resources: Sequence[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def check_stack_bucket_protection(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
     encrypted = {str(r.props.get("bucket")) for r in resources if r.type in SSE_CONFIG_TYPES}
     blocked = {str(r.props.get("bucket")) for r in resources if r.type == PUBLIC_ACCESS_BLOCK}
     for bucket in (r for r in resources if r.type in BUCKET_TYPES):
@@ -525,8 +532,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "GSF006",
         "no-s3-wildcard-grants",
-        "Identity policies grant no '*' / 's3:*' actions, no S3 data actions on Resource '*', no S3-wide managed policies.",
-        "Wildcards reach every bucket and every future action (CIS AWS 1.16; least privilege, IAM User Guide).",
+        "Identity policies grant no '*'/'s3:*', no S3 data actions on Resource '*', no S3-wide managed policies.",
+        "Wildcards reach every bucket and every future action (IAM User Guide, least privilege).",
         "List the actions and name bucket/prefix ARNs.",
         "mandatory",
         IDENTITY_POLICY_TYPES | ATTACHMENT_TYPES | {ROLE},
@@ -547,7 +554,7 @@ RULES: tuple[Rule, ...] = (
         "list-bucket-needs-prefix",
         "s3:ListBucket is granted only with an s3:prefix condition.",
         "Without it the role lists every key in the bucket (S3 User Guide, s3:prefix condition examples).",
-        "Add StringLike {\"s3:prefix\": [\"<prefix>/*\"]}.",
+        'Add StringLike {"s3:prefix": ["<prefix>/*"]}.',
         "mandatory",
         IDENTITY_POLICY_TYPES | {ROLE},
         check_list_bucket_prefix,
@@ -638,7 +645,7 @@ RULES: tuple[Rule, ...] = (
         "bucket-policy-denies-plain-http",
         "Bucket policies deny requests without TLS.",
         "Credentials and data must not cross the network in clear text (S3 User Guide; AWS Security Hub S3.5).",
-        "Add a Deny on s3:* with Bool {\"aws:SecureTransport\": \"false\"}.",
+        'Add a Deny on s3:* with Bool {"aws:SecureTransport": "false"}.',
         "mandatory",
         frozenset({BUCKET_POLICY}),
         check_bucket_policy_tls,
@@ -649,7 +656,7 @@ RULES: tuple[Rule, ...] = (
         "Bucket policies deny uploads whose SSE header is not 'aws:kms' (and never compare with 'SSE-KMS').",
         "Without it a writer can store objects outside the CMK; 'SSE-KMS' is Hadoop's setting, not the header "
         "value, so a deny on it blocks every upload or none.",
-        "Deny s3:PutObject with StringNotEquals {\"s3:x-amz-server-side-encryption\": \"aws:kms\"}.",
+        'Deny s3:PutObject with StringNotEquals {"s3:x-amz-server-side-encryption": "aws:kms"}.',
         "mandatory",
         frozenset({BUCKET_POLICY}),
         check_bucket_policy_sse_kms,
