@@ -126,9 +126,22 @@ class RecordingMonitor(mocks.MockMonitor):
         return response
 
 
+SECRET_SIGNATURE = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+
+
 def _plain(value: Any) -> Any:
-    """Engine values as JSON data (property maps arrive as dicts of floats, strings and lists)."""
-    return json.loads(json.dumps(value, default=str))
+    """Engine values as JSON data, secrets unwrapped as a policy pack receives them."""
+
+    def unwrap(item: Any) -> Any:
+        if isinstance(item, dict):
+            if item.get(SECRET_SIGNATURE[0]) == SECRET_SIGNATURE[1]:
+                return unwrap(item.get("value"))
+            return {k: unwrap(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [unwrap(v) for v in item]
+        return item
+
+    return unwrap(json.loads(json.dumps(value, default=str)))
 
 
 def stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:

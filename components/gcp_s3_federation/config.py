@@ -245,6 +245,56 @@ class Grant(_Model):
         return value
 
 
+class CloudRunConfig(_Model):
+    """A Cloud Run v2 service for a `cloud-run` workload (omit it to bring your own service)."""
+
+    image: str = Field(description="Container image, e.g. europe-docker.pkg.dev/p/r/app:1.2.3.")
+    ingress: Literal[
+        "INGRESS_TRAFFIC_ALL", "INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+    ] = Field(default="INGRESS_TRAFFIC_INTERNAL_ONLY", description="Who may reach the service.")
+    min_instances: int = Field(default=0, ge=0, le=1000, description="Minimum instances (0 scales to zero).")
+    max_instances: int = Field(default=10, ge=1, le=1000, description="Maximum instances.")
+    deletion_protection: bool = Field(default=True, description="Refuse to delete the service.")
+
+    @model_validator(mode="after")
+    def _scaling(self) -> CloudRunConfig:
+        if self.min_instances > self.max_instances:
+            raise ValueError("min_instances must not exceed max_instances")
+        return self
+
+
+class DataprocConfig(_Model):
+    """A Dataproc cluster for a `dataproc` workload, with S3A wired to web identity."""
+
+    image_version: str = Field(
+        default="2.3-debian12",
+        description="Dataproc image; 2.x = Hadoop 3.3 (AWS SDK v1), 3.x = Hadoop 3.4 (AWS SDK v2).",
+    )
+    subnetwork: str | None = Field(
+        default=None,
+        description="Subnetwork (internal IPs only, so it needs Private "
+        "Google Access and a NAT or PrivateLink route to S3 and STS).",
+    )
+    num_workers: int = Field(default=2, ge=2, le=1000, description="Primary workers.")
+    master_machine_type: str = Field(default="n2-standard-4", description="Master machine type.")
+    worker_machine_type: str = Field(default="n2-standard-4", description="Worker machine type.")
+    runtime_package: str = Field(
+        default="gcp-aws-credentials==0.1.0", description="pip requirement the init action installs on every node."
+    )
+    hadoop_aws_package: str | None = Field(
+        default=None,
+        description="Maven coordinates added to spark.jars.packages when the image lacks hadoop-aws "
+        "(e.g. org.apache.hadoop:hadoop-aws:3.3.6); by default the image's own jars are used.",
+    )
+
+    @field_validator("image_version")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not re.fullmatch(r"[23]\.[0-9]+(\.[0-9]+)?(-[a-z0-9]+)?", value):
+            raise ValueError("must be a Dataproc 2.x or 3.x image version such as 2.3-debian12")
+        return value
+
+
 class WorkloadConfig(_Model):
     """One GCP workload; it gets its own service account and its own AWS role."""
 
@@ -254,6 +304,8 @@ class WorkloadConfig(_Model):
         default=None, description="GCP service account id (6-30 chars). Default: the workload name."
     )
     grants: tuple[Grant, ...] = Field(min_length=1, description="Bucket prefixes this workload may use.")
+    cloud_run: CloudRunConfig | None = Field(default=None, description="cloud-run kind: the service to create.")
+    dataproc: DataprocConfig | None = Field(default=None, description="dataproc kind: the cluster to create.")
 
     @field_validator("name")
     @classmethod
@@ -261,6 +313,14 @@ class WorkloadConfig(_Model):
         if not _WORKLOAD_NAME.fullmatch(value):
             raise ValueError("must be 2-40 chars of [a-z0-9-], starting with a letter and not ending with '-'")
         return value
+
+    @model_validator(mode="after")
+    def _compute_matches_kind(self) -> WorkloadConfig:
+        if self.cloud_run is not None and self.kind != "cloud-run":
+            raise ValueError("cloud_run is only valid with kind: cloud-run")
+        if self.dataproc is not None and self.kind != "dataproc":
+            raise ValueError("dataproc is only valid with kind: dataproc")
+        return self
 
     @model_validator(mode="after")
     def _account_id(self) -> WorkloadConfig:

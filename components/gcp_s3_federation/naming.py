@@ -30,3 +30,7 @@ def aws_tags(environment: str, workload: str | None = None) -> dict[str, str]:
     if workload is not None:
         tags["workload"] = workload
     return tags
+
+
+def gcp_labels(environment: str, workload: str) -> dict[str, str]:
+    return {"environment": environment, "workload": workload, "managed-by": MANAGED_BY}

@@ -63,6 +63,9 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
             max_session_duration=config.sessions.max_duration_seconds,
             default_session_duration=config.sessions.default_duration_seconds,
             permissions_boundary_arn=config.permissions_boundary_arn,
+            gcp_region=config.gcp.region,
+            cloud_run=spec.cloud_run,
+            dataproc=spec.dataproc,
             opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "gcp": gcp_provider}),
         )
 
@@ -83,6 +86,7 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
                 "audience": config.audience,
                 "grants": [g.model_dump() for g in spec.grants],
                 "environment_variables": workloads[spec.name].environment_variables,
+                "compute": workloads[spec.name].compute,
             }
             for spec in config.workloads
         },

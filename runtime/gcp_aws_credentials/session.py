@@ -1,0 +1,172 @@
+"""In-memory, self-refreshing AWS credentials from Google ID tokens, on botocore's own machinery.
+
+botocore's `AssumeRoleWithWebIdentityCredentialFetcher` performs the exchange and
+`DeferredRefreshableCredentials` refreshes it: advisory refresh 15 min before expiry (one thread
+refreshes, the others keep using the current credentials), mandatory from 10 min (callers wait on one
+refresh). Nothing is cached on disk: the fetcher gets a cache that stores nothing, so the refreshable
+credentials object in memory is the only copy.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import (
+    AssumeRoleWithWebIdentityCredentialFetcher,
+    CredentialProvider,
+    DeferredRefreshableCredentials,
+)
+from botocore.exceptions import ClientError
+
+from .claims import decode_claims, session_name_from_email
+from .diagnose import FederationError, explain_sts_error
+from .metadata import MetadataTokenSource
+
+METHOD = "gcp-assume-role-with-web-identity"
+DEFAULT_DURATION_SECONDS = 3600
+_RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+class _NoCache(dict[str, Any]):
+    """A fetcher cache that never stores: refresh decisions stay with the refreshable credentials."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        return None
+
+
+class WebIdentityExchange:
+    """One role, one audience: exchanges the current ID token at STS. Counts the STS calls it makes."""
+
+    def __init__(
+        self,
+        role_arn: str,
+        audience: str,
+        session_name: str | None = None,
+        duration_seconds: int = DEFAULT_DURATION_SECONDS,
+        region: str | None = None,
+        token_source: Callable[[], str] | None = None,
+        botocore_session: botocore.session.Session | None = None,
+    ) -> None:
+        if not role_arn.startswith("arn:"):
+            raise ValueError(f"role_arn must be an IAM role ARN, got {role_arn!r}")
+        self.role_arn = role_arn
+        self.audience = audience
+        self.duration_seconds = duration_seconds
+        self.token_source = token_source or MetadataTokenSource(audience)
+        self._session_name = session_name
+        self._botocore = botocore_session or botocore.session.Session()
+        self._region = region or self._botocore.get_config_variable("region")
+        self._lock = threading.Lock()
+        self.sts_calls = 0
+
+    @property
+    def session_name(self) -> str:
+        """Pinned by the trust policy; derived from the token's email unless given."""
+        if self._session_name is None:
+            email = str(decode_claims(self.token_source()).get("email", ""))
+            self._session_name = session_name_from_email(email)
+        return self._session_name
+
+    def _create_client(self, service_name: str, config: Config | None = None, **kwargs: Any) -> Any:
+        # create_client follows AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL and regional STS endpoints.
+        merged = _RETRIES.merge(config) if config is not None else _RETRIES
+        return self._botocore.create_client(service_name, region_name=self._region, config=merged, **kwargs)
+
+    def fetch(self) -> dict[str, Any]:
+        """One AssumeRoleWithWebIdentity call, in botocore's refresh format."""
+        fetcher = AssumeRoleWithWebIdentityCredentialFetcher(
+            self._create_client,
+            self.token_source,
+            self.role_arn,
+            extra_args={"RoleSessionName": self.session_name, "DurationSeconds": self.duration_seconds},
+            cache=_NoCache(),
+        )
+        with self._lock:
+            self.sts_calls += 1
+        try:
+            credentials: dict[str, Any] = fetcher.fetch_credentials()
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            raise FederationError(
+                explain_sts_error(
+                    str(details.get("Code", "")),
+                    str(details.get("Message", "")),
+                    decode_claims(self.token_source()),
+                    self.role_arn,
+                    self.audience,
+                    self._session_name,
+                )
+            ) from None
+        return credentials
+
+    def refreshable_credentials(
+        self, time_fetcher: Callable[[], datetime] | None = None
+    ) -> DeferredRefreshableCredentials:
+        if time_fetcher is None:
+            return DeferredRefreshableCredentials(refresh_using=self.fetch, method=METHOD)
+        return DeferredRefreshableCredentials(refresh_using=self.fetch, method=METHOD, time_fetcher=time_fetcher)
+
+
+class _FixedProvider(CredentialProvider):
+    METHOD = METHOD
+    CANONICAL_NAME = "GcpWebIdentity"
+
+    def __init__(self, credentials: DeferredRefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> DeferredRefreshableCredentials:
+        return self._credentials
+
+
+def federated_session(
+    role_arn: str,
+    audience: str,
+    session_name: str | None = None,
+    duration_seconds: int = DEFAULT_DURATION_SECONDS,
+    region: str | None = None,
+    token_source: Callable[[], str] | None = None,
+    time_fetcher: Callable[[], datetime] | None = None,
+) -> boto3.Session:
+    """A boto3 Session whose credentials come from the exchange and refresh themselves in memory.
+
+    Its credential chain starts with the exchange, so no environment key or profile can shadow it.
+    """
+    core = botocore.session.Session()
+    exchange = WebIdentityExchange(role_arn, audience, session_name, duration_seconds, region, token_source, core)
+    return session_with_credentials(exchange.refreshable_credentials(time_fetcher), region, core)
+
+
+def session_with_credentials(
+    credentials: DeferredRefreshableCredentials,
+    region: str | None = None,
+    core: botocore.session.Session | None = None,
+) -> boto3.Session:
+    """A boto3 Session whose credential chain starts with `credentials` (nothing can shadow them)."""
+    core = core or botocore.session.Session()
+    core.get_component("credential_provider").insert_before("env", _FixedProvider(credentials))
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+def session_from_environment() -> boto3.Session:
+    """`federated_session` configured from the env the stack outputs give each workload
+    (`AWS_ROLE_ARN`, `GCP_AWS_AUDIENCE`, and optionally `AWS_ROLE_SESSION_NAME`,
+    `GCP_AWS_DURATION_SECONDS`, `AWS_REGION`)."""
+    try:
+        role_arn, audience = os.environ["AWS_ROLE_ARN"], os.environ["GCP_AWS_AUDIENCE"]
+    except KeyError as missing:
+        raise FederationError(f"{missing.args[0]} is not set; deploy the workload with the stack's env") from None
+    return federated_session(
+        role_arn,
+        audience,
+        session_name=os.environ.get("AWS_ROLE_SESSION_NAME"),
+        duration_seconds=int(os.environ.get("GCP_AWS_DURATION_SECONDS", DEFAULT_DURATION_SECONDS)),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+    )

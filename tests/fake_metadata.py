@@ -1,0 +1,101 @@
+"""A loopback stand-in for Google's metadata server that mints RS256 ID tokens with Google's claims."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+IDENTITY_PATH = "/computeMetadata/v1/instance/service-accounts/default/identity"
+
+
+@dataclass
+class FakeMetadata:
+    """Serves identity tokens for one service account; records every request it answers."""
+
+    unique_id: str = "112233445566778899001"
+    email: str = "etl-runner@acme-data-dev.iam.gserviceaccount.com"
+    lifetime: int = 3600
+    forced_audience: str | None = None  # mint for this audience whatever is asked (a misconfiguration)
+    failures_before_success: int = 0  # answer 503 this many times first
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+
+    def mint(self, audience: str) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": "https://accounts.google.com",
+            "aud": audience,
+            "azp": self.unique_id,
+            "sub": self.unique_id,
+            "email": self.email,
+            "email_verified": True,
+            "iat": now,
+            "exp": now + self.lifetime,
+            "google": {"compute_engine": {"project_id": "acme-data-dev", "zone": "europe-west1-b"}},
+        }
+        return jwt.encode(claims, _KEY, algorithm="RS256", headers={"kid": "fake"})
+
+    def start(self) -> tuple[ThreadingHTTPServer, str]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urllib.parse.urlsplit(self.path)
+                query = dict(urllib.parse.parse_qsl(url.query))
+                fake.requests.append({"path": url.path, "query": query, "flavor": self.headers.get("Metadata-Flavor")})
+                if fake.failures_before_success > 0:
+                    fake.failures_before_success -= 1
+                    self._reply(503, "busy")
+                elif url.path != IDENTITY_PATH or self.headers.get("Metadata-Flavor") != "Google":
+                    self._reply(403 if url.path == IDENTITY_PATH else 404, "missing Metadata-Flavor or bad path")
+                else:
+                    token = fake.mint(fake.forced_audience or query.get("audience", ""))
+                    fake.tokens.append(token)
+                    self._reply(200, token)
+
+            def _reply(self, status: int, body: str) -> None:
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server, f"127.0.0.1:{server.server_address[1]}"
+
+
+def sts_error_server(code: str, message: str, status: int = 403) -> tuple[ThreadingHTTPServer, str]:
+    """An STS endpoint that refuses every call with the given error, as AWS formats it."""
+    body = (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+        f"<Code>{code}</Code><Message>{message}</Message></Error><RequestId>fake</RequestId></ErrorResponse>"
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(status)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
