@@ -32,7 +32,7 @@ lint: $(VENV)/.dev-deps
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.dev-deps
-	$(BIN)/mypy components/gcp_s3_federation policies/gcp_s3_guard runtime/gcp_aws_credentials tools tests __main__.py
+	$(BIN)/mypy components/gcp_s3_federation policies/gcp_s3_guard runtime/gcp_aws_credentials tools tests bench __main__.py
 	$(BIN)/mypy policies/__main__.py
 
 unit: $(VENV)/.dev-deps

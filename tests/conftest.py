@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import copy
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tools.loopback import FakeMetadata, start_moto
 from tools.mock_cloud import CONFIG_KEY, stack_config
 
 
@@ -22,34 +18,11 @@ def dev_federation() -> dict[str, Any]:
     return copy.deepcopy(stack_config("dev")[CONFIG_KEY])
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """A moto server on 127.0.0.1 for the whole session (real AWS API shapes over HTTP)."""
-    port = free_port()
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError("moto server did not start")
-    yield f"http://127.0.0.1:{port}"
+    process, endpoint = start_moto()
+    yield endpoint
     process.terminate()
     process.wait(timeout=10)
 
@@ -57,8 +30,6 @@ def moto_endpoint() -> Iterator[str]:
 @pytest.fixture
 def metadata(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A fake metadata server; GCE_METADATA_HOST points at it."""
-    from tests.fake_metadata import FakeMetadata
-
     fake = FakeMetadata()
     server, host = fake.start()
     monkeypatch.setenv("GCE_METADATA_HOST", host)

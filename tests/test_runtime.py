@@ -30,7 +30,7 @@ from gcp_aws_credentials import (
 from gcp_aws_credentials.session import session_with_credentials
 from gcp_aws_credentials.token_file import refresh_forever, write_atomically
 from gcp_s3_federation.naming import service_account_email, session_name
-from tests.fake_metadata import FakeMetadata, sts_error_server
+from tools.loopback import FakeMetadata, free_port, sts_error_server
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/gcp-federation/dev/gcpfed-dev-etl"
 AUDIENCE = "gcp-s3-federation-dev"
@@ -103,8 +103,6 @@ def test_transient_metadata_errors_are_retried(metadata: FakeMetadata) -> None:
 
 
 def test_metadata_down_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.conftest import free_port
-
     monkeypatch.setattr("gcp_aws_credentials.metadata.BACKOFF_SECONDS", 0.01)
     host = f"127.0.0.1:{free_port()}"
     with pytest.raises(MetadataError) as caught:

@@ -23,7 +23,7 @@ from gcp_s3_federation.dataproc import (
     s3a_properties,
     staging_bucket_name,
 )
-from tests.fake_metadata import FakeMetadata
+from tools.loopback import FakeMetadata
 from tools.mock_cloud import CONFIG_KEY, PlanResult, RecordedResource, run_program, stack_config
 
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/0b6c1f5e-7d2a-4c4e-9a51-2f3e8d9c1a7b"

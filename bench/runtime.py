@@ -1,0 +1,103 @@
+"""Runtime benchmark (issue 4): credential hot path and STS calls per process-hour, against moto.
+
+    .venv/bin/python -m bench.runtime
+
+1. Hot path: `get_frozen_credentials()` on a warm federated session versus a session with static
+   credentials, as a ratio (what every S3 call pays to sign its request).
+2. STS calls per process-hour at 1, 8 and 32 threads: threads fetch credentials continuously while a
+   simulated clock runs four hours; STS answers in the same simulated time.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import timeit
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.credentials import DeferredRefreshableCredentials
+
+from gcp_aws_credentials import WebIdentityExchange, federated_session
+from gcp_aws_credentials.session import session_with_credentials
+from tools.loopback import FakeMetadata, start_moto
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/gcp-federation/dev/gcpfed-dev-bench"
+AUDIENCE = "gcp-s3-federation-dev"
+HOURS = 4
+STEP = timedelta(seconds=30)
+
+
+def hot_path(calls: int = 200_000) -> tuple[float, float]:
+    warm = federated_session(ROLE_ARN, AUDIENCE, region="eu-west-1").get_credentials()
+    static = boto3.Session(aws_access_key_id="AKIDSTATIC", aws_secret_access_key="x", region_name="eu-west-1")
+    frozen_static = static.get_credentials()
+    assert warm is not None and frozen_static is not None
+    warm.get_frozen_credentials()  # the one STS call
+    federated = min(timeit.repeat(warm.get_frozen_credentials, number=calls, repeat=3)) / calls
+    plain = min(timeit.repeat(frozen_static.get_frozen_credentials, number=calls, repeat=3)) / calls
+    return federated, plain
+
+
+def sts_calls_per_hour(threads: int) -> float:
+    offset = [timedelta(0)]
+    exchange = WebIdentityExchange(ROLE_ARN, AUDIENCE, region="eu-west-1")
+
+    def fetch_in_simulated_time() -> dict[str, Any]:
+        credentials = exchange.fetch()
+        expiry = datetime.fromisoformat(credentials["expiry_time"]) + offset[0]
+        return {**credentials, "expiry_time": expiry.isoformat()}
+
+    credentials = DeferredRefreshableCredentials(
+        refresh_using=fetch_in_simulated_time,
+        method="bench",
+        time_fetcher=lambda: datetime.now(UTC) + offset[0],
+    )
+    session = session_with_credentials(credentials, "eu-west-1")
+    frozen = session.get_credentials()
+    assert frozen is not None
+    stop = threading.Event()
+
+    def worker() -> None:
+        while not stop.is_set():
+            frozen.get_frozen_credentials()
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    end = timedelta(hours=HOURS)
+    while offset[0] < end:
+        offset[0] += STEP
+        threading.Event().wait(0.002)
+    stop.set()
+    for thread in workers:
+        thread.join()
+    return exchange.sts_calls / HOURS
+
+
+def main() -> None:
+    process, endpoint = start_moto()
+    fake = FakeMetadata(lifetime=3600)
+    server, host = fake.start()
+    os.environ.update(
+        GCE_METADATA_HOST=host,
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_CONFIG_FILE="/nonexistent",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
+    )
+    try:
+        federated, plain = hot_path()
+        print(f"hot path, warm federated session: {federated * 1e9:8.0f} ns per get_frozen_credentials()")
+        print(f"hot path, static credentials:     {plain * 1e9:8.0f} ns per get_frozen_credentials()")
+        print(f"ratio federated / static:         {federated / plain:8.2f}")
+        print(f"\nSTS calls per process-hour (3600 s sessions, {HOURS} simulated hours):")
+        for threads in (1, 8, 32):
+            print(f"  {threads:>2} threads: {sts_calls_per_hour(threads):.2f}")
+    finally:
+        server.shutdown()
+        process.terminate()
+
+
+if __name__ == "__main__":
+    main()
