@@ -35,7 +35,7 @@ def test_prod_adopted_bucket_keeps_its_owners_policy(tmp_path: Path) -> None:
     assert plan.main(["--stack", "prod", "--report", str(report_path)]) == 0
     report = json.loads(report_path.read_text())
     policies = [r["inputs"]["bucket"] for r in report["resources"] if r["type"] == "aws:s3/bucketPolicy:BucketPolicy"]
-    assert policies == ["acme-prod-lake"]
+    assert sorted(policies) == ["acme-prod-lake", "gcp-federation-prod-audit-444455556666"]
     assert not any(
         r["inputs"].get("bucket") == "acme-prod-archive"
         for r in report["resources"]

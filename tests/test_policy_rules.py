@@ -497,3 +497,49 @@ def test_rule_ids_and_names_are_unique_and_stable() -> None:
     for rule in RULES:
         assert (rule.check is None) != (rule.stack_check is None), rule.id
         assert rule.description.endswith(".") and rule.why and rule.fix
+
+
+def _trail(selectors: list[dict[str, Any]], log_bucket: str = "logs") -> tuple[str, str, dict[str, Any]]:
+    return ("aws:cloudtrail/trail:Trail", "trail", {"s3BucketName": log_bucket, "advancedEventSelectors": selectors})
+
+
+def _data_selector(**arns: list[str]) -> dict[str, Any]:
+    fields: list[dict[str, Any]] = [
+        {"field": "eventCategory", "equals": ["Data"]},
+        {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+    ]
+    if arns:
+        fields.append({"field": "resources.ARN", **arns})
+    return {"name": "data", "fieldSelectors": fields}
+
+
+@pytest.mark.parametrize(
+    ("extra", "logged"),
+    [
+        ([], False),
+        ([_trail([_data_selector(startsWiths=["arn:aws:s3:::lake/"])])], True),
+        ([_trail([_data_selector()])], True),  # every bucket
+        ([_trail([_data_selector(startsWiths=["arn:aws:s3:::other/"])])], False),
+        ([_trail([{"name": "mgmt", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}])], False),
+        ([("aws:s3/bucketLogging:BucketLogging", "log", {"bucket": "lake", "targetBucket": "logs"})], True),
+    ],
+)
+def test_stack_bucket_access_logging(extra: list[tuple[str, str, dict[str, Any]]], logged: bool) -> None:
+    check = RULE["GSF024"].stack_check
+    assert check is not None
+    resources = stack(
+        ("aws:s3/bucket:Bucket", "lake", {"bucket": "lake"}),
+        ("aws:s3/bucket:Bucket", "logs", {"bucket": "logs"}),
+        *extra,
+    )
+    found = list(check(resources, {}))
+    expected = (
+        []
+        if logged
+        else [("urn:lake", "bucket 'lake' records no object-level access (no server access logging, no trail)")]
+    )
+    if not extra:
+        expected.append(
+            ("urn:logs", "bucket 'logs' records no object-level access (no server access logging, no trail)")
+        )
+    assert found == expected

@@ -188,7 +188,9 @@ def run_program(
     federation = config.get(CONFIG_KEY)
     placement = federation.get("aws", {}) if isinstance(federation, dict) else {}
     cloud = CloudMocks(str(placement.get("account_id", "000000000000")), str(placement.get("region", "us-east-1")))
-    pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
+    pulumi.runtime.set_all_config(
+        {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in config.items()}
+    )
     try:
         return run_under_mocks(lambda: runpy.run_path(str(program), run_name="__main__"), stack, project, cloud)
     finally:

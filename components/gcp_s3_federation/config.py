@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -304,6 +305,11 @@ class WorkloadConfig(_Model):
         default=None, description="GCP service account id (6-30 chars). Default: the workload name."
     )
     grants: tuple[Grant, ...] = Field(min_length=1, description="Bucket prefixes this workload may use.")
+    revoke_sessions_issued_before: datetime | None = Field(
+        default=None,
+        description="Emergency switch: deny every session of this role issued before this instant (UTC).",
+    )
+    trust_suspended: bool = Field(default=False, description="Emergency switch: let no new session in.")
     cloud_run: CloudRunConfig | None = Field(default=None, description="cloud-run kind: the service to create.")
     dataproc: DataprocConfig | None = Field(default=None, description="dataproc kind: the cluster to create.")
 
@@ -313,6 +319,17 @@ class WorkloadConfig(_Model):
         if not _WORKLOAD_NAME.fullmatch(value):
             raise ValueError("must be 2-40 chars of [a-z0-9-], starting with a letter and not ending with '-'")
         return value
+
+    @field_validator("revoke_sessions_issued_before")
+    @classmethod
+    def _revocation_instant(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return value
+        if value.tzinfo is None:
+            raise ValueError("must carry a timezone, e.g. 2026-11-23T10:00:00Z")
+        if value > datetime.now(UTC) + timedelta(minutes=5):
+            raise ValueError("must not be in the future: it would also refuse the sessions you issue next")
+        return value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _compute_matches_kind(self) -> WorkloadConfig:
@@ -334,6 +351,13 @@ class WorkloadConfig(_Model):
         return self.service_account_id or self.name
 
 
+class AuditConfig(_Model):
+    """Object-level audit: a CloudTrail trail with S3 data events for this stack's buckets."""
+
+    cloudtrail: bool = Field(default=True, description="Create the trail and its hardened log bucket.")
+    retention_days: int = Field(default=400, ge=90, le=3650, description="Days before log objects expire.")
+
+
 class FederationConfig(_Model):
     """The whole stack: placement, trust, lifetimes, buckets and workloads."""
 
@@ -348,6 +372,7 @@ class FederationConfig(_Model):
     admin_principal_arns: tuple[str, ...] = Field(
         default=(), description="Break-glass roles/users that the bucket policy lets past the path fence."
     )
+    audit: AuditConfig = AuditConfig()
     buckets: tuple[BucketConfig, ...] = Field(min_length=1)
     workloads: tuple[WorkloadConfig, ...] = Field(default=())
 
@@ -376,6 +401,14 @@ class FederationConfig(_Model):
     @property
     def audience(self) -> str:
         return self.trust.audience or f"gcp-s3-federation-{self.environment}"
+
+    @property
+    def trail_name(self) -> str:
+        return f"gcp-federation-{self.environment}"
+
+    @property
+    def audit_log_bucket(self) -> str:
+        return f"gcp-federation-{self.environment}-audit-{self.aws.account_id}"
 
     @property
     def role_path(self) -> str:

@@ -285,3 +285,127 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 def _sid(bucket: str) -> str:
     return "".join(part.capitalize() for part in bucket.replace(".", "-").split("-"))
+
+
+def revoke_sessions_policy(issued_before: str) -> Document:
+    """IAM's "revoke active sessions": deny everything to sessions issued before the instant (ISO 8601)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "RevokeOlderSessions",
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"DateLessThan": {"aws:TokenIssueTime": issued_before}},
+            }
+        ],
+    }
+
+
+def suspended_trust_policy(principal: str) -> Document:
+    """A trust that lets nobody in: no new sessions, the role and its grants untouched."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "TrustSuspended",
+                "Effect": "Deny",
+                "Principal": {"Federated": principal},
+                "Action": WEB_IDENTITY_ACTION,
+            }
+        ],
+    }
+
+
+def trail_arn(account_id: str, region: str, trail_name: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail_name}"
+
+
+def audit_log_bucket_policy(bucket: str, account_id: str, trail: str, partition: str = "aws") -> Document:
+    """CloudTrail may write (only under AWSLogs/<account>/), nobody may delete, TLS only.
+
+    Uploads naming another encryption than SSE-KMS are denied; uploads without the header get the
+    bucket's SSE-KMS default, so log delivery works whether or not CloudTrail sends the header.
+    """
+    arn = bucket_arn(bucket, partition)
+    from_trail = {"StringEquals": {"aws:SourceArn": trail}}
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [arn, f"{arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyUploadsNotSseKms",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"{arn}/*",
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": SSE_KMS}},
+            },
+            {
+                "Sid": "DenyLogDeletion",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                "Resource": f"{arn}/*",
+            },
+            {
+                "Sid": "CloudTrailChecksAcl",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": arn,
+                "Condition": from_trail,
+            },
+            {
+                "Sid": "CloudTrailWritesLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{arn}/AWSLogs/{account_id}/*",
+                "Condition": from_trail,
+            },
+        ],
+    }
+
+
+def audit_log_key_policy(account_id: str, trail: str, partition: str = "aws") -> Document:
+    """CloudTrail encrypts with the key for this trail only; the account administers it and may
+    decrypt the logs it owns."""
+    root = f"arn:{partition}:iam::{account_id}:root"
+    trail_context = {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"}
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": list(KEY_ADMIN_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudTrailEncryptsLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail}, "StringLike": trail_context},
+            },
+            {
+                "Sid": "AccountReadsLogs",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:CallerAccount": account_id}, "StringLike": trail_context},
+            },
+        ],
+    }

@@ -12,6 +12,44 @@ from .documents import bucket_arn, bucket_policy, kms_key_policy, render
 KEY_DELETION_WINDOW_DAYS = 30
 
 
+def harden_bucket(
+    name: str, bucket_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str], parent: pulumi.Resource
+) -> aws.s3.BucketPublicAccessBlock:
+    """Owner-enforced objects, all four public-access blocks, SSE-KMS default with bucket keys, and
+    versioning; returns the public access block (a bucket policy should wait for it)."""
+    child = pulumi.ResourceOptions(parent=parent)
+    aws.s3.BucketOwnershipControls(
+        f"{name}-ownership", bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
+    )
+    public_access = aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access",
+        bucket=bucket_id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-encryption",
+        bucket=bucket_id,
+        rules=[
+            {
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": kms_key_arn,
+                },
+                "bucket_key_enabled": True,
+            }
+        ],
+        opts=child,
+    )
+    aws.s3.BucketVersioning(
+        f"{name}-versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}, opts=child
+    )
+    return public_access
+
+
 class SecureBucket(pulumi.ComponentResource):
     """Bucket + SSE-KMS (CMK, bucket keys) + public access block + owner-enforced + versioning.
 
@@ -55,41 +93,7 @@ class SecureBucket(pulumi.ComponentResource):
             )
             aws.kms.Alias(f"{name}-alias", name=f"alias/gcp-federation/{bucket}", target_key_id=key.key_id, opts=child)
             s3_bucket = aws.s3.Bucket(name, bucket=bucket, force_destroy=False, tags=tags, opts=retained)
-            aws.s3.BucketOwnershipControls(
-                f"{name}-ownership",
-                bucket=s3_bucket.id,
-                rule={"object_ownership": "BucketOwnerEnforced"},
-                opts=child,
-            )
-            public_access = aws.s3.BucketPublicAccessBlock(
-                f"{name}-public-access",
-                bucket=s3_bucket.id,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-                opts=child,
-            )
-            aws.s3.BucketServerSideEncryptionConfiguration(
-                f"{name}-encryption",
-                bucket=s3_bucket.id,
-                rules=[
-                    {
-                        "apply_server_side_encryption_by_default": {
-                            "sse_algorithm": "aws:kms",
-                            "kms_master_key_id": key.arn,
-                        },
-                        "bucket_key_enabled": True,
-                    }
-                ],
-                opts=child,
-            )
-            aws.s3.BucketVersioning(
-                f"{name}-versioning",
-                bucket=s3_bucket.id,
-                versioning_configuration={"status": "Enabled"},
-                opts=child,
-            )
+            public_access = harden_bucket(name, s3_bucket.id, key.arn, self)
             depends.append(public_access)
             self.kms_key_arn = key.arn
             self.bucket_name = s3_bucket.bucket

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
+from .audit import AuditTrail
 from .config import FederationConfig
 from .documents import GOOGLE_PROVIDER
 from .naming import aws_tags
@@ -64,6 +65,12 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
             default_session_duration=config.sessions.default_duration_seconds,
             permissions_boundary_arn=config.permissions_boundary_arn,
             gcp_region=config.gcp.region,
+            sessions_issued_before=(
+                spec.revoke_sessions_issued_before.strftime("%Y-%m-%dT%H:%M:%SZ")
+                if spec.revoke_sessions_issued_before
+                else None
+            ),
+            trust_suspended=spec.trust_suspended,
             cloud_run=spec.cloud_run,
             dataproc=spec.dataproc,
             opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "gcp": gcp_provider}),
@@ -91,6 +98,19 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
             for spec in config.workloads
         },
     }
+    if config.audit.cloudtrail:
+        trail = AuditTrail(
+            "audit",
+            trail_name=config.trail_name,
+            log_bucket=config.audit_log_bucket,
+            account_id=config.aws.account_id,
+            region=config.aws.region,
+            data_buckets=[b.name for b in config.buckets],
+            retention_days=config.audit.retention_days,
+            tags=aws_tags(config.environment),
+            opts=on_aws,
+        )
+        outputs["audit"] = {"trail_arn": trail.trail_arn, "log_bucket": trail.log_bucket}
     if resolve_principal is not None:
         oidc = GoogleOidcProvider(
             "google",

@@ -46,6 +46,8 @@ class FederatedWorkload(pulumi.ComponentResource):
         default_session_duration: int = 3600,
         permissions_boundary_arn: str | None = None,
         gcp_region: str | None = None,
+        sessions_issued_before: str | None = None,
+        trust_suspended: bool = False,
         cloud_run: CloudRunConfig | None = None,
         dataproc: DataprocConfig | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -67,6 +69,8 @@ class FederatedWorkload(pulumi.ComponentResource):
             max_session_duration=max_session_duration,
             permissions_boundary_arn=permissions_boundary_arn,
             tags=aws_tags(environment, name),
+            sessions_issued_before=sessions_issued_before,
+            trust_suspended=trust_suspended,
             opts=child,
         )
         PrefixAccessPolicy(name, role_name=role.role_name, grants=grants, region=aws_region, opts=child)

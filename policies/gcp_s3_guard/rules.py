@@ -468,6 +468,45 @@ def check_stack_one_role_per_service_account(
                 yield role.urn, f"service account {subject} is trusted by {len(roles)} roles ({names})"
 
 
+LOGGING_TYPES = frozenset({"aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"})
+TRAIL = "aws:cloudtrail/trail:Trail"
+
+
+def _trail_covers(trail: Resource, bucket: str) -> bool:
+    """Whether the trail records S3 object data events for `bucket` (advanced or classic selectors)."""
+    arn = f"arn:aws:s3:::{bucket}/"
+    for selector in as_list(trail.props.get("advancedEventSelectors")):
+        fields = {str(f.get("field")): f for f in as_list(_dig(selector, "fieldSelectors")) if isinstance(f, Mapping)}
+        if "Data" not in as_list(_dig(fields, "eventCategory", "equals")):
+            continue
+        arns = fields.get("resources.ARN")
+        if arns is None or any(arn.startswith(str(p)) for p in as_list(arns.get("startsWiths"))):
+            return True
+        if any(str(v).startswith(arn) or str(v) == arn for v in as_list(arns.get("equals"))):
+            return True
+    for selector in as_list(trail.props.get("eventSelectors")):
+        for data in as_list(_dig(selector, "dataResources")):
+            if isinstance(data, Mapping) and data.get("type") == "AWS::S3::Object":
+                if any(arn.startswith(str(v)) for v in as_list(data.get("values"))):
+                    return True
+    return False
+
+
+def check_stack_bucket_access_logging(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    trails = [r for r in resources if r.type == TRAIL]
+    logged = {str(r.props.get("bucket")) for r in resources if r.type in LOGGING_TYPES}
+    destinations = {str(r.props.get("targetBucket")) for r in resources if r.type in LOGGING_TYPES}
+    destinations |= {str(t.props.get("s3BucketName")) for t in trails}
+    for bucket in (r for r in resources if r.type in BUCKET_TYPES):
+        name = _bucket_name(bucket)
+        if name in destinations or name in logged or bucket.props.get("loggings") or bucket.props.get("logging"):
+            continue
+        if not any(_trail_covers(t, name) for t in trails):
+            yield bucket.urn, f"bucket {name!r} records no object-level access (no server access logging, no trail)"
+
+
 # --- the catalogue --------------------------------------------------------------------------------
 
 _STS_KEYS = "AWS Service Authorization Reference, STS condition keys for accounts.google.com"
@@ -708,5 +747,14 @@ RULES: tuple[Rule, ...] = (
         "Merge the grants into one role per service account.",
         "advisory",
         stack_check=check_stack_one_role_per_service_account,
+    ),
+    Rule(
+        "GSF024",
+        "stack-bucket-access-logging",
+        "Every S3 bucket records object-level access (server access logging or CloudTrail data events).",
+        "Without it nobody can say which workload read or wrote an object (Checkov CKV_AWS_18, Trivy AVD-AWS-0089).",
+        "Enable the stack's audit trail (audit.cloudtrail) or S3 server access logging to a log bucket.",
+        "advisory",
+        stack_check=check_stack_bucket_access_logging,
     ),
 )
