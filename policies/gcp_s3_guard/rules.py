@@ -486,9 +486,12 @@ def _trail_covers(trail: Resource, bucket: str) -> bool:
             return True
     for selector in as_list(trail.props.get("eventSelectors")):
         for data in as_list(_dig(selector, "dataResources")):
-            if isinstance(data, Mapping) and data.get("type") == "AWS::S3::Object":
-                if any(arn.startswith(str(v)) for v in as_list(data.get("values"))):
-                    return True
+            if (
+                isinstance(data, Mapping)
+                and data.get("type") == "AWS::S3::Object"
+                and any(arn.startswith(str(v)) for v in as_list(data.get("values")))
+            ):
+                return True
     return False
 
 
