@@ -165,7 +165,8 @@ def test_moto_accepts_revocation_and_suspension(moto_endpoint: str) -> None:
     stored = iam.get_role_policy(RoleName=name, PolicyName="revoke-older-sessions")["PolicyDocument"]
     assert stored == json.loads(deny)
     iam.update_assume_role_policy(RoleName=name, PolicyDocument=render(suspended_trust_policy("accounts.google.com")))
-    assert iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Effect"] == "Deny"
+    trust: Any = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Effect"] == "Deny"
 
 
 def test_moto_accepts_the_audit_log_bucket_and_key_policies(moto_endpoint: str) -> None:
