@@ -18,12 +18,13 @@ from typing import Any
 
 import pulumi
 
+from gcp_s3_federation.config import LimitsConfig, load_config
 from tools.gate import GateResult, markdown, run_gate, table
-from tools.mock_cloud import PlanResult, RecordedResource, run_program, stack_config
+from tools.mock_cloud import CONFIG_KEY, PlanResult, RecordedResource, run_program, stack_config
 
 # (resource type, input holding a policy document) -> (what it is, size limit in characters)
 DOCUMENTS: dict[tuple[str, str], tuple[str, int]] = {
-    ("aws:iam/role:Role", "assumeRolePolicy"): ("trust policy", 2048),
+    ("aws:iam/role:Role", "assumeRolePolicy"): ("trust policy", LimitsConfig().trust_policy_chars),
     ("aws:iam/rolePolicy:RolePolicy", "policy"): ("inline identity policy", 10240),
     ("aws:iam/policy:Policy", "policy"): ("managed policy", 6144),
     ("aws:s3/bucketPolicy:BucketPolicy", "policy"): ("bucket policy", 20480),
@@ -35,11 +36,12 @@ def _minified(document: str) -> str:
     return json.dumps(json.loads(document), separators=(",", ":"))
 
 
-def documents(resources: list[RecordedResource]) -> list[dict[str, Any]]:
+def documents(resources: list[RecordedResource], trust_limit: int | None = None) -> list[dict[str, Any]]:
     """Every policy document in the plan with its IAM-counted size and limit."""
     found = []
     for resource in resources:
-        for (typ, key), (kind, limit) in DOCUMENTS.items():
+        for (typ, key), (kind, default_limit) in DOCUMENTS.items():
+            limit = trust_limit if trust_limit and kind == "trust policy" else default_limit
             if resource.type == typ and isinstance(resource.inputs.get(key), str):
                 size = len(_minified(resource.inputs[key]))
                 found.append(
@@ -63,7 +65,7 @@ def _owner(resource: RecordedResource, by_urn: dict[str, RecordedResource]) -> s
     return f"{current.type.split(':')[-1]} {current.name}" if current is not resource else "stack"
 
 
-def render_text(result: PlanResult) -> str:
+def render_text(result: PlanResult, trust_limit: int | None = None) -> str:
     by_urn = {r.urn: r for r in result.resources}
     groups: dict[str, list[RecordedResource]] = defaultdict(list)
     for resource in result.custom_resources:
@@ -75,7 +77,7 @@ def render_text(result: PlanResult) -> str:
             lines.append(f"  + {resource.type:<70} {resource.name}")
         lines.append("")
     lines.append("Policy documents (size as IAM counts it: minified JSON):")
-    for doc in sorted(documents(result.custom_resources), key=lambda d: (d["kind"], d["name"])):
+    for doc in sorted(documents(result.custom_resources, trust_limit), key=lambda d: (d["kind"], d["name"])):
         share = 100 * doc["size"] / doc["limit"]
         lines.append(f"\n# {doc['kind']} of {doc['name']}: {doc['size']}/{doc['limit']} chars ({share:.1f}%)")
         lines.append(json.dumps(doc["document"], indent=2))
@@ -84,11 +86,13 @@ def render_text(result: PlanResult) -> str:
     return "\n".join(lines)
 
 
-def report(result: PlanResult, gate: GateResult | None = None) -> dict[str, Any]:
+def report(result: PlanResult, gate: GateResult | None = None, trust_limit: int | None = None) -> dict[str, Any]:
     document: dict[str, Any] = {
         "stack": result.stack,
         "resources": [r.report_entry() for r in sorted(result.custom_resources, key=lambda r: r.urn)],
-        "documents": [{k: v for k, v in d.items() if k != "document"} for d in documents(result.custom_resources)],
+        "documents": [
+            {k: v for k, v in d.items() if k != "document"} for d in documents(result.custom_resources, trust_limit)
+        ],
         "outputs": result.outputs,
     }
     if gate is not None:
@@ -116,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     except (pulumi.RunError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(render_text(result))
+    trust_limit = load_config(config[CONFIG_KEY]).limits.trust_policy_chars
+    policy_config.setdefault("gsf025-document-size-limits", {"trustPolicyChars": trust_limit})
+    print(render_text(result, trust_limit))
     gate = None
     if not args.no_gate:
         entries = [r.report_entry() for r in result.custom_resources]
@@ -126,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.summary).write_text(markdown(gate, args.stack))
             print(f"Markdown summary written to {args.summary}")
     if args.report:
-        Path(args.report).write_text(json.dumps(report(result, gate), indent=2) + "\n")
+        Path(args.report).write_text(json.dumps(report(result, gate, trust_limit), indent=2) + "\n")
         print(f"Report written to {args.report}")
     return 1 if gate is not None and gate.mandatory else 0
 

@@ -358,6 +358,18 @@ class AuditConfig(_Model):
     retention_days: int = Field(default=400, ge=90, le=3650, description="Days before log objects expire.")
 
 
+class LimitsConfig(_Model):
+    """AWS and GCP limits checked at plan time; raise them only after the provider raised the quota."""
+
+    trust_policy_chars: int = Field(
+        default=2048, ge=2048, le=8192, description="IAM role trust policy size quota (2,048 default; raisable)."
+    )
+    roles_per_account: int = Field(default=1000, ge=1, le=5000, description="IAM roles per account quota.")
+    service_accounts_per_project: int = Field(
+        default=100, ge=1, le=10000, description="GCP service accounts per project quota."
+    )
+
+
 class FederationConfig(_Model):
     """The whole stack: placement, trust, lifetimes, buckets and workloads."""
 
@@ -373,6 +385,7 @@ class FederationConfig(_Model):
         default=(), description="Break-glass roles/users that the bucket policy lets past the path fence."
     )
     audit: AuditConfig = AuditConfig()
+    limits: LimitsConfig = LimitsConfig()
     buckets: tuple[BucketConfig, ...] = Field(min_length=1)
     workloads: tuple[WorkloadConfig, ...] = Field(default=())
 
@@ -482,6 +495,10 @@ def load_config(raw: Any) -> FederationConfig:
     except ValidationError as error:
         raise ConfigError([_format_error(e) for e in error.errors()]) from None
     problems = _cross_field_problems(config)
+    if not problems:
+        from .budget import budget_problems  # measures documents, so it needs a consistent config
+
+        problems = budget_problems(config)
     if problems:
         raise ConfigError(problems)
     return config

@@ -8,6 +8,7 @@ known and the check runs before the resource is created.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -433,6 +434,42 @@ def check_key_policy_principal(resource: Resource, config: Mapping[str, Any]) ->
             yield f"{statement.label} allows principal '*' without a condition"
 
 
+# --- GSF025: sizes ------------------------------------------------------------------------------
+
+# (type, property) -> (document, limit in characters; None = the configured trust limit)
+SIZE_LIMITS: dict[tuple[str, str], tuple[str, int | None]] = {
+    (ROLE, "assumeRolePolicy"): ("trust policy", None),
+    ("aws:iam/rolePolicy:RolePolicy", "policy"): ("inline policy", 10240),
+    ("aws:iam/policy:Policy", "policy"): ("managed policy", 6144),
+    (BUCKET_POLICY, "policy"): ("bucket policy", 20480),
+    (KMS_KEY, "policy"): ("key policy", 32768),
+    (KMS_KEY_POLICY, "policy"): ("key policy", 32768),
+}
+
+
+def check_document_sizes(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    for (typ, prop), (what, limit) in SIZE_LIMITS.items():
+        if resource.type != typ:
+            continue
+        document, problems = _document(resource.props.get(prop), what)
+        yield from problems
+        if document is None:
+            continue
+        size = len(json.dumps(_plain(document), separators=(",", ":")))
+        allowed = limit if limit is not None else int(config["trustPolicyChars"])
+        if size > allowed:
+            yield f"the {what} is {size:,} characters (minified), over the {allowed:,} limit"
+
+
+def _plain(value: Any) -> Any:
+    """Proxied mappings and lists as plain JSON data."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if is_sequence(value):
+        return [_plain(v) for v in value]
+    return value
+
+
 # --- GSF022-GSF023: whole-stack views ------------------------------------------------------------
 
 
@@ -759,5 +796,18 @@ RULES: tuple[Rule, ...] = (
         "Enable the stack's audit trail (audit.cloudtrail) or S3 server access logging to a log bucket.",
         "advisory",
         stack_check=check_stack_bucket_access_logging,
+    ),
+    Rule(
+        "GSF025",
+        "document-size-limits",
+        "Trust, inline, managed, bucket and key policies fit AWS's size limits (minified).",
+        "An oversized document fails only at apply time, after part of the stack changed (IAM and STS quotas: "
+        "trust 2,048, inline 10,240 per role, managed 6,144; bucket policy 20 KB; key policy 32 KB).",
+        "Split grants across workloads, merge prefixes, or raise trustPolicyChars after a quota increase.",
+        "mandatory",
+        frozenset(t for t, _ in SIZE_LIMITS),
+        check_document_sizes,
+        config={"trustPolicyChars": 2048},
+        config_schema={"trustPolicyChars": {"type": "integer", "minimum": 2048, "maximum": 8192}},
     ),
 )
