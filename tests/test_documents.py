@@ -124,8 +124,8 @@ def test_bucket_policy_statements() -> None:
     assert by_sid["DenyUploadsNotSseKms"]["Condition"] == {
         "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}
     }
-    assert by_sid["DenyUploadsWithOtherKmsKey"]["Condition"] == {
-        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KEY}
+    assert by_sid["DenyUploadsNotNamingBucketKey"]["Condition"] == {
+        "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KEY}
     }
     fence = by_sid["DenyObjectAccessOutsideFederationPath"]
     assert fence["Resource"] == "arn:aws:s3:::lake/*"

@@ -30,7 +30,7 @@ from gcp_aws_credentials import (
 from gcp_aws_credentials.session import session_with_credentials
 from gcp_aws_credentials.token_file import refresh_forever, write_atomically
 from gcp_s3_federation.naming import service_account_email, session_name
-from tools.loopback import FakeMetadata, free_port, sts_error_server
+from tools.loopback import FakeMetadata, aws_error_server, free_port
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/gcp-federation/dev/gcpfed-dev-etl"
 AUDIENCE = "gcp-s3-federation-dev"
@@ -190,7 +190,7 @@ def test_many_threads_one_sts_call_per_refresh(metadata: FakeMetadata, aws_env: 
 def test_sts_endpoint_follows_sdk_settings(
     metadata: FakeMetadata, aws_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server, endpoint = sts_error_server("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+    server, endpoint = aws_error_server("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", endpoint)  # more specific than AWS_ENDPOINT_URL (moto)
     try:
         with pytest.raises(FederationError):
@@ -217,7 +217,7 @@ def test_sts_endpoint_follows_sdk_settings(
 def test_sts_refusals_explain_with_claims_never_the_token(
     metadata: FakeMetadata, aws_env: str, monkeypatch: pytest.MonkeyPatch, code: str, message: str, cause: str
 ) -> None:
-    server, endpoint = sts_error_server(code, message)
+    server, endpoint = aws_error_server(code, message)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", endpoint)
     try:
         with pytest.raises(FederationError) as caught:
@@ -234,7 +234,7 @@ def test_sts_refusals_explain_with_claims_never_the_token(
 
 def test_wrong_audience_is_named(metadata: FakeMetadata, aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     metadata.forced_audience = "https://some-other-service"
-    server, endpoint = sts_error_server("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+    server, endpoint = aws_error_server("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", endpoint)
     try:
         with pytest.raises(FederationError) as caught:
@@ -276,7 +276,7 @@ def test_credential_process_json_and_profile_round_trip(
 
 
 def test_credential_process_failure_is_one_clear_message(metadata: FakeMetadata, aws_env: str) -> None:
-    server, endpoint = sts_error_server("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+    server, endpoint = aws_error_server("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
     try:
         result = _cli(
             "credential-process", "--role-arn", ROLE_ARN, "--audience", AUDIENCE, env={"AWS_ENDPOINT_URL_STS": endpoint}

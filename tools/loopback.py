@@ -82,21 +82,27 @@ class FakeMetadata:
         return server, f"127.0.0.1:{server.server_address[1]}"
 
 
-def sts_error_server(code: str, message: str, status: int = 403) -> tuple[ThreadingHTTPServer, str]:
-    """An STS endpoint that refuses every call with the given error, as AWS formats it."""
+def aws_error_server(code: str, message: str, status: int = 403, s3: bool = False) -> tuple[ThreadingHTTPServer, str]:
+    """An AWS endpoint that refuses every call with the given error, in the service's XML shape
+    (query protocol such as STS by default, REST-XML for S3)."""
+    error = f"<Code>{code}</Code><Message>{message}</Message>"
     body = (
-        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
-        f"<Code>{code}</Code><Message>{message}</Message></Error><RequestId>fake</RequestId></ErrorResponse>"
+        f"<Error>{error}<RequestId>fake</RequestId></Error>"
+        if s3
+        else '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+        f"{error}</Error><RequestId>fake</RequestId></ErrorResponse>"
     ).encode()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
+        def _refuse(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             self.send_response(status)
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_HEAD = _refuse  # noqa: N815 - http.server API
 
         def log_message(self, format: str, *args: Any) -> None:
             return None

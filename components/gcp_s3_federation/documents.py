@@ -177,9 +177,9 @@ def bucket_policy(
 ) -> Document:
     """Bucket policy whose size does not depend on the number of workloads.
 
-    TLS only; every upload must name SSE-KMS (a missing header is denied, not left to default
-    encryption) and, when it names a key, this bucket's key; object data is reachable only from the
-    environment's federated role path and the listed break-glass principals.
+    TLS only; every upload must name SSE-KMS and this bucket's key ARN (missing headers are denied,
+    not left to default encryption); object data is reachable only from the environment's federated
+    role path and the listed break-glass principals.
     """
     arn = bucket_arn(bucket, partition)
     objects = f"{arn}/*"
@@ -211,14 +211,14 @@ def bucket_policy(
                 "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": SSE_KMS}},
             },
             {
-                "Sid": "DenyUploadsWithOtherKmsKey",
+                # A negated operator is true when the header is missing (IfExists would change nothing),
+                # so uploads must name this key: no fallback to the aws/s3 key or another CMK.
+                "Sid": "DenyUploadsNotNamingBucketKey",
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:PutObject",
                 "Resource": objects,
-                "Condition": {
-                    "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn}
-                },
+                "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn}},
             },
             {
                 "Sid": "DenyObjectAccessOutsideFederationPath",
@@ -347,7 +347,11 @@ def audit_log_bucket_policy(bucket: str, account_id: str, trail: str, partition:
                 "Principal": "*",
                 "Action": "s3:PutObject",
                 "Resource": f"{arn}/*",
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": SSE_KMS}},
+                # present and not aws:kms; an absent header falls to the bucket's SSE-KMS default
+                "Condition": {
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption": SSE_KMS},
+                    "Null": {"s3:x-amz-server-side-encryption": "false"},
+                },
             },
             {
                 "Sid": "DenyLogDeletion",

@@ -2,6 +2,9 @@
 
   credential-process  print AWS credential_process JSON (use from an AWS config profile)
   token-file          keep AWS_WEB_IDENTITY_TOKEN_FILE fresh (Hadoop S3A, any SDK)
+  explain trust       offline: would this role's trust accept this token? (exit 0 allow, 1 deny)
+  explain request     offline: would this S3 request be allowed? (exit 0 allow, 1 deny)
+  doctor              on GCP: run every link of the chain, stop at the first broken one
 
 Options default to the environment the stack gives each workload: AWS_ROLE_ARN, GCP_AWS_AUDIENCE,
 AWS_ROLE_SESSION_NAME, GCP_AWS_DURATION_SECONDS, AWS_REGION.
@@ -16,7 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .claims import decode_claims
 from .diagnose import FederationError
+from .doctor import Doctor, DoctorArgs, as_json, render
+from .explain import Explanation, PlanDocuments, S3Request, explain_request, explain_trust
 from .metadata import MetadataError, MetadataTokenSource
 from .session import DEFAULT_DURATION_SECONDS, WebIdentityExchange
 from .token_file import DEFAULT_INTERVAL_SECONDS, refresh_forever
@@ -51,7 +57,64 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--interval", type=float, default=DEFAULT_INTERVAL_SECONDS, help="seconds between writes")
     token.add_argument("--once", action="store_true", help="write once and exit")
     token.add_argument("--mode", type=lambda text: int(text, 8), default=0o600, help="file mode, octal")
+
+    explain = commands.add_parser("explain", help="offline: why is this token or request refused?")
+    what = explain.add_subparsers(dest="what", required=True)
+    trust = what.add_parser("trust", help="evaluate a role trust against a token")
+    source = trust.add_mutually_exclusive_group(required=True)
+    source.add_argument("--trust", type=Path, help="trust policy JSON file")
+    source.add_argument("--plan", type=Path, help="`make plan` report (REPORT=path); needs --workload")
+    trust.add_argument("--workload")
+    token_input = trust.add_mutually_exclusive_group(required=True)
+    token_input.add_argument("--token", help="a JWT (read locally, never printed)")
+    token_input.add_argument("--claims", help="claims as JSON, or @file")
+    trust.add_argument("--session-name")
+
+    request = what.add_parser("request", help="evaluate an S3 request against the plan's policies")
+    request.add_argument("--plan", type=Path, required=True)
+    request.add_argument("--workload", required=True)
+    request.add_argument("--action", required=True, help="e.g. s3:GetObject, s3:PutObject, s3:ListBucket")
+    request.add_argument("--bucket", required=True)
+    request.add_argument("--key", help="object key, or the list prefix for s3:ListBucket (omit: no prefix)")
+    request.add_argument("--sse", help="x-amz-server-side-encryption header, e.g. aws:kms")
+    request.add_argument("--sse-kms-key-id", help="x-amz-server-side-encryption-aws-kms-key-id header")
+    request.add_argument("--no-tls", action="store_true", help="model a plain-HTTP request")
+
+    doctor = commands.add_parser("doctor", help="check the whole chain from this workload")
+    doctor.add_argument("--role-arn", default=_env("AWS_ROLE_ARN"), required=_env("AWS_ROLE_ARN") is None)
+    doctor.add_argument("--audience", default=_env("GCP_AWS_AUDIENCE"), required=_env("GCP_AWS_AUDIENCE") is None)
+    doctor.add_argument("--bucket", required=True)
+    doctor.add_argument("--prefix", required=True)
+    doctor.add_argument("--region", default=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION"))
+    doctor.add_argument("--session-name", default=_env("AWS_ROLE_SESSION_NAME"))
+    doctor.add_argument("--kms-key-arn", help="the bucket's key, sent with the probe upload")
+    doctor.add_argument("--write-probe", action="store_true", help="also write, read and delete a small probe")
+    doctor.add_argument("--json", action="store_true", help="print the steps as JSON")
     return parser
+
+
+def _claims(args: argparse.Namespace) -> dict[str, Any]:
+    if args.token:
+        return decode_claims(args.token)
+    text = Path(args.claims[1:]).read_text() if args.claims.startswith("@") else args.claims
+    claims = json.loads(text)
+    if not isinstance(claims, dict):
+        raise ValueError("--claims must be a JSON object")
+    return claims
+
+
+def explain(args: argparse.Namespace) -> Explanation:
+    if args.what == "trust":
+        if args.plan is not None:
+            if not args.workload:
+                raise ValueError("--plan needs --workload")
+            document = PlanDocuments(json.loads(args.plan.read_text()), args.workload).trust
+        else:
+            document = json.loads(args.trust.read_text())
+        return explain_trust(document, _claims(args), args.session_name)
+    plan = PlanDocuments(json.loads(args.plan.read_text()), args.workload)
+    request = S3Request(args.action, args.bucket, args.key, args.sse, args.sse_kms_key_id, not args.no_tls)
+    return explain_request(plan, request)
 
 
 def credential_process(args: argparse.Namespace) -> dict[str, Any]:
@@ -78,6 +141,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "credential-process":
             print(json.dumps(credential_process(args)))
+        elif args.command == "explain":
+            explanation = explain(args)
+            print(explanation.text())
+            return 0 if explanation.allowed else 1
+        elif args.command == "doctor":
+            steps = Doctor(
+                DoctorArgs(
+                    args.role_arn,
+                    args.audience,
+                    args.bucket,
+                    args.prefix,
+                    args.region,
+                    args.session_name,
+                    args.kms_key_arn,
+                    args.write_probe,
+                )
+            ).run()
+            print(json.dumps(as_json(steps), indent=2) if args.json else render(steps))
+            return 0 if all(step.ok for step in steps) else 1
         else:
 
             def report(error: Exception) -> None:
@@ -95,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                 iterations=1 if args.once else None,
                 on_error=None if args.once else report,
             )
-    except (FederationError, MetadataError, ValueError) as error:
+    except (FederationError, MetadataError, ValueError, OSError) as error:
         print(f"gcp-aws-credentials: {error}", file=sys.stderr)
         return 1
     return 0

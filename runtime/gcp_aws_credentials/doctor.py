@@ -1,0 +1,225 @@
+"""`gcp-aws-credentials doctor`: run each link of the chain on GCP and stop at the first broken one.
+
+1 metadata server reachable, 2 ID token issued (claims shown), 3 STS exchange (caller identity shown),
+4 ListObjectsV2 inside the prefix, 5 SSE-KMS PutObject + GetObject of a probe (only with
+--write-probe), 6 KMS through S3. Never prints a token or a secret.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .claims import decode_claims, describe
+from .diagnose import FederationError
+from .metadata import MetadataError, MetadataTokenSource
+from .session import WebIdentityExchange, session_with_credentials
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    detail: str
+    cause: str = ""
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class DoctorArgs:
+    role_arn: str
+    audience: str
+    bucket: str
+    prefix: str
+    region: str | None = None
+    session_name: str | None = None
+    kms_key_arn: str | None = None
+    write_probe: bool = False
+
+
+def _aws_error(error: Exception) -> tuple[str, str]:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return str(details.get("Code", "")), str(details.get("Message", ""))
+    return type(error).__name__, str(error)
+
+
+class Doctor:
+    def __init__(self, args: DoctorArgs) -> None:
+        if args.write_probe and not args.kms_key_arn:
+            raise ValueError("--write-probe needs --kms-key-arn: the bucket policy requires uploads to name the key")
+        self.args = args
+        self.tokens = MetadataTokenSource(args.audience)
+        self.steps: list[Step] = []
+        self._s3: Any = None
+        self._exchange: WebIdentityExchange | None = None
+
+    def run(self) -> list[Step]:
+        checks: list[Callable[[], Step]] = [self.metadata, self.token, self.sts, self.list_prefix]
+        checks += [self.write_read_probe] if self.args.write_probe else [self.read_existing]
+        for check in checks:
+            step = check()
+            self.steps.append(step)
+            if not step.ok:
+                break
+        return self.steps
+
+    def metadata(self) -> Step:
+        request = urllib.request.Request(
+            f"http://{self.tokens.host}/computeMetadata/v1/", headers={"Metadata-Flavor": "Google"}
+        )
+        try:
+            urllib.request.urlopen(request, timeout=3).close()
+        except urllib.error.HTTPError:
+            pass  # any HTTP answer proves the server is there
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            return Step(
+                "metadata server",
+                False,
+                f"{self.tokens.host} did not answer ({error})",
+                "not running on Cloud Run, GCE or Dataproc, or GCE_METADATA_HOST points nowhere",
+                "run on the workload, or set GCE_METADATA_HOST to a metadata emulator",
+            )
+        return Step("metadata server", True, f"{self.tokens.host} answers")
+
+    def token(self) -> Step:
+        try:
+            claims = decode_claims(self.tokens())
+        except MetadataError as error:
+            return Step(
+                "ID token",
+                False,
+                str(error),
+                "no service account attached, or metadata refused",
+                "attach the workload's dedicated service account",
+            )
+        if claims.get("aud") != self.args.audience:
+            return Step(
+                "ID token",
+                False,
+                describe(claims),
+                f"token audience is {claims.get('aud')!r}",
+                f"request audience {self.args.audience!r}",
+            )
+        if "azp" not in claims:
+            return Step(
+                "ID token",
+                False,
+                describe(claims),
+                "token without azp (not a service-account token)",
+                "use the attached service account's metadata-server token",
+            )
+        return Step("ID token", True, describe(claims))
+
+    def sts(self) -> Step:
+        self._exchange = WebIdentityExchange(
+            self.args.role_arn,
+            self.args.audience,
+            self.args.session_name,
+            region=self.args.region,
+            token_source=self.tokens,
+        )
+        try:
+            session = session_with_credentials(self._exchange.refreshable_credentials(), self.args.region)
+            identity = session.client("sts").get_caller_identity()
+        except FederationError as error:
+            cause = str(error).split("Likely cause:\n", 1)[-1].split("\nToken claims:")[0].strip()
+            return Step(
+                "STS AssumeRoleWithWebIdentity",
+                False,
+                str(error).splitlines()[0],
+                cause,
+                "compare the trust with the claims: gcp-aws-credentials explain trust --plan ... ",
+            )
+        except (ClientError, BotoCoreError) as error:
+            code, message = _aws_error(error)
+            return Step(
+                "STS AssumeRoleWithWebIdentity",
+                False,
+                f"{code}: {message}",
+                "STS unreachable or refused",
+                "check AWS_ENDPOINT_URL_STS / network egress to sts.<region>.amazonaws.com",
+            )
+        self._s3 = session.client("s3")
+        return Step("STS AssumeRoleWithWebIdentity", True, f"caller {identity['Arn']}")
+
+    def list_prefix(self) -> Step:
+        try:
+            listed = self._s3.list_objects_v2(Bucket=self.args.bucket, Prefix=self.args.prefix, MaxKeys=1)
+        except (ClientError, BotoCoreError) as error:
+            code, message = _aws_error(error)
+            return Step(
+                "ListObjectsV2",
+                False,
+                f"{code}: {message}",
+                f"the role has no s3:ListBucket on {self.args.bucket} for s3:prefix {self.args.prefix}*, or "
+                "the bucket name is wrong",
+                "check the grant's bucket and prefix (a typo, a missing trailing '/') in the stack config; "
+                "gcp-aws-credentials explain request --action s3:ListBucket ... shows the deciding statement",
+            )
+        self._first_key = next((o["Key"] for o in listed.get("Contents", [])), None)
+        return Step(
+            "ListObjectsV2",
+            True,
+            f"s3://{self.args.bucket}/{self.args.prefix} listed ({listed.get('KeyCount', 0)} key(s) in the first page)",
+        )
+
+    def write_read_probe(self) -> Step:
+        key = f"{self.args.prefix}.gcp-aws-doctor-{uuid.uuid4().hex}"
+        extra = {"SSEKMSKeyId": self.args.kms_key_arn} if self.args.kms_key_arn else {}
+        try:
+            self._s3.put_object(
+                Bucket=self.args.bucket, Key=key, Body=b"probe", ServerSideEncryption="aws:kms", **extra
+            )
+            body = self._s3.get_object(Bucket=self.args.bucket, Key=key)["Body"].read()
+            self._s3.delete_object(Bucket=self.args.bucket, Key=key)
+        except (ClientError, BotoCoreError) as error:
+            code, message = _aws_error(error)
+            kms = "KMS" in message or code.startswith("KMS")
+            return Step(
+                "SSE-KMS write and read",
+                False,
+                f"{code}: {message}",
+                "the role may not use the bucket's KMS key through S3"
+                if kms
+                else "the grant is read-only, or the bucket policy refused the upload",
+                "grant write on the prefix; send x-amz-server-side-encryption: aws:kms and the bucket's key ARN",
+            )
+        return Step(
+            "SSE-KMS write and read", body == b"probe", f"s3://{self.args.bucket}/{key} round trip (KMS via S3)"
+        )
+
+    def read_existing(self) -> Step:
+        if getattr(self, "_first_key", None) is None:
+            return Step("KMS through S3", True, "skipped: no object to read and no --write-probe")
+        try:
+            self._s3.get_object(Bucket=self.args.bucket, Key=self._first_key, Range="bytes=0-0")["Body"].read()
+        except (ClientError, BotoCoreError) as error:
+            code, message = _aws_error(error)
+            return Step(
+                "KMS through S3",
+                False,
+                f"{code}: {message}",
+                "no kms:Decrypt on the bucket's key via S3",
+                "grant read on the prefix (it includes kms:Decrypt with kms:ViaService)",
+            )
+        return Step("KMS through S3", True, f"read s3://{self.args.bucket}/{self._first_key}")
+
+
+def render(steps: list[Step]) -> str:
+    lines = []
+    for number, step in enumerate(steps, start=1):
+        lines.append(f"[{'ok' if step.ok else 'FAIL'}] {number}. {step.name}: {step.detail}")
+        if not step.ok:
+            lines += [f"       cause: {step.cause}", f"       fix:   {step.fix}"]
+    return "\n".join(lines)
+
+
+def as_json(steps: list[Step]) -> list[dict[str, Any]]:
+    return [asdict(step) for step in steps]
