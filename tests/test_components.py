@@ -11,11 +11,16 @@ import pytest
 
 from gcp_s3_federation import (
     FederatedRole,
+    FederatedRoleArgs,
     GoogleOidcProvider,
+    GoogleOidcProviderArgs,
     GrantArgs,
     PrefixAccessPolicy,
+    PrefixAccessPolicyArgs,
     SecureBucket,
+    SecureBucketArgs,
     WorkloadServiceAccount,
+    WorkloadServiceAccountArgs,
 )
 from tools.mock_cloud import CONFIG_KEY, PlanResult, RecordedResource, run_program, run_under_mocks, stack_config
 
@@ -38,22 +43,24 @@ def test_federated_role_alone_with_explicit_provider() -> None:
         provider = aws.Provider("data-account", region="eu-west-1")
         role = FederatedRole(
             "etl",
-            role_name="gcpfed-dev-etl",
-            path="/gcp-federation/dev/",
-            principal="accounts.google.com",
-            service_account_unique_id="101",
-            audience="aud-dev",
-            session_name="etl@proj",
-            max_session_duration=7200,
-            permissions_boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/boundary",
-            tags={"environment": "dev"},
+            FederatedRoleArgs(
+                role_name="gcpfed-dev-etl",
+                path="/gcp-federation/dev/",
+                principal="accounts.google.com",
+                service_account_unique_id="101",
+                audience="aud-dev",
+                session_name="etl@proj",
+                max_session_duration=7200,
+                permissions_boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/boundary",
+                tags={"environment": "dev"},
+            ),
             opts=pulumi.ResourceOptions(provider=provider),
         )
         pulumi.export("arn", role.arn)
 
     result = run_under_mocks(body)
     role = _only(result, "aws:iam/role:Role")
-    component = _only(result, "gcp-s3-federation:aws:FederatedRole")
+    component = _only(result, "gcp-s3-federation:index:FederatedRole")
     provider = _only(result, "pulumi:providers:aws")
     assert role.parent == component.urn
     assert role.provider.startswith(provider.urn)
@@ -73,8 +80,9 @@ def test_federated_role_alone_with_explicit_provider() -> None:
 def test_prefix_access_policy_resolves_key_outputs() -> None:
     def body() -> None:
         key = aws.kms.Key("k")
+        grant = GrantArgs(bucket="lake", prefix="raw/", access="read", kms_key_arn=key.arn)
         PrefixAccessPolicy(
-            "etl", role_name="gcpfed-dev-etl", grants=[GrantArgs("lake", "raw/", "read", key.arn)], region="eu-west-1"
+            "etl", PrefixAccessPolicyArgs(role_name="gcpfed-dev-etl", grants=[grant], region="eu-west-1")
         )
 
     result = run_under_mocks(body)
@@ -89,7 +97,10 @@ def test_prefix_access_policy_resolves_key_outputs() -> None:
 def test_secure_bucket_created_is_hardened_and_retained() -> None:
     def body() -> None:
         SecureBucket(
-            "lake", bucket="lake", account_id=ACCOUNT, region="eu-west-1", role_path="/p/", tags={"environment": "dev"}
+            "lake",
+            SecureBucketArgs(
+                bucket="lake", account_id=ACCOUNT, region="eu-west-1", role_path="/p/", tags={"environment": "dev"}
+            ),
         )
 
     result = run_under_mocks(body)
@@ -133,12 +144,14 @@ def test_secure_bucket_adopted_creates_nothing_but_optional_policy(manage: bool,
     def body() -> None:
         bucket = SecureBucket(
             "old",
-            bucket="old",
-            account_id=ACCOUNT,
-            region="eu-west-1",
-            role_path="/p/",
-            existing_kms_key_arn=KEY,
-            manage_bucket_policy=manage,
+            SecureBucketArgs(
+                bucket="old",
+                account_id=ACCOUNT,
+                region="eu-west-1",
+                role_path="/p/",
+                existing_kms_key_arn=KEY,
+                manage_bucket_policy=manage,
+            ),
         )
         pulumi.export("key", bucket.kms_key_arn)
 
@@ -149,7 +162,7 @@ def test_secure_bucket_adopted_creates_nothing_but_optional_policy(manage: bool,
 
 def test_oidc_provider_created_with_all_client_ids() -> None:
     def body() -> None:
-        provider = GoogleOidcProvider("google", client_ids=["aud", "101", "aud"])
+        provider = GoogleOidcProvider("google", GoogleOidcProviderArgs(client_ids=["aud", "101", "aud"]))
         pulumi.export("arn", provider.arn)
 
     result = run_under_mocks(body)
@@ -164,7 +177,7 @@ def test_oidc_provider_adopted_creates_nothing() -> None:
     arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/accounts.google.com"
 
     def body() -> None:
-        provider = GoogleOidcProvider("google", client_ids=["aud"], existing_arn=arn)
+        provider = GoogleOidcProvider("google", GoogleOidcProviderArgs(client_ids=["aud"], existing_arn=arn))
         pulumi.export("arn", provider.arn)
         pulumi.export("required", provider.required_client_ids)
 
@@ -178,7 +191,10 @@ def test_oidc_provider_adopted_creates_nothing() -> None:
 )
 def test_service_account_gets_only_what_its_kind_needs(kind: str, roles: list[str]) -> None:
     def body() -> None:
-        WorkloadServiceAccount("etl", account_id="etl-runner", project="acme-data-dev", environment="dev", kind=kind)
+        WorkloadServiceAccount(
+            "etl",
+            WorkloadServiceAccountArgs(account_id="etl-runner", project="acme-data-dev", environment="dev", kind=kind),
+        )
 
     result = run_under_mocks(body)
     account = _only(result, "gcp:serviceaccount/account:Account")

@@ -1,12 +1,26 @@
 """Reusable Pulumi components that federate Google Cloud workloads to Amazon S3 prefixes."""
 
+from .args import (
+    AuditTrailArgs,
+    CloudRunOptions,
+    CloudRunServiceArgs,
+    DataprocClusterArgs,
+    DataprocOptions,
+    FederatedRoleArgs,
+    FederatedWorkloadArgs,
+    GoogleOidcProviderArgs,
+    GrantArgs,
+    PrefixAccessPolicyArgs,
+    SecureBucketArgs,
+    WorkloadServiceAccountArgs,
+)
 from .audit import AuditTrail
 from .cloud_run import CloudRunService
 from .config import ConfigError, FederationConfig, load_config
 from .dataproc import DataprocCluster
 from .federated_role import FederatedRole
 from .oidc_provider import GoogleOidcProvider
-from .prefix_access import GrantArgs, PrefixAccessPolicy
+from .prefix_access import PrefixAccessPolicy
 from .secure_bucket import SecureBucket
 from .service_account import WorkloadServiceAccount
 from .stack import build_stack
@@ -14,19 +28,44 @@ from .workload import FederatedWorkload
 
 __version__ = "0.1.0"
 
+COMPONENTS = (
+    AuditTrail,
+    CloudRunService,
+    DataprocCluster,
+    FederatedRole,
+    FederatedWorkload,
+    GoogleOidcProvider,
+    PrefixAccessPolicy,
+    SecureBucket,
+    WorkloadServiceAccount,
+)
+"""The components served to other languages by the component provider."""
+
 __all__ = [
+    "COMPONENTS",
     "AuditTrail",
+    "AuditTrailArgs",
+    "CloudRunOptions",
     "CloudRunService",
+    "CloudRunServiceArgs",
     "ConfigError",
     "DataprocCluster",
+    "DataprocClusterArgs",
+    "DataprocOptions",
     "FederatedRole",
+    "FederatedRoleArgs",
     "FederatedWorkload",
+    "FederatedWorkloadArgs",
     "FederationConfig",
     "GoogleOidcProvider",
+    "GoogleOidcProviderArgs",
     "GrantArgs",
     "PrefixAccessPolicy",
+    "PrefixAccessPolicyArgs",
     "SecureBucket",
+    "SecureBucketArgs",
     "WorkloadServiceAccount",
+    "WorkloadServiceAccountArgs",
     "build_stack",
     "load_config",
 ]

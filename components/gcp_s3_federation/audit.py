@@ -1,12 +1,11 @@
 """Object-level audit trail: a CloudTrail trail with S3 data events for the federated buckets."""
 
-from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
 
+from .args import AuditTrailArgs
 from .documents import audit_log_bucket_policy, audit_log_key_policy, bucket_arn, render, trail_arn
 from .secure_bucket import KEY_DELETION_WINDOW_DAYS, harden_bucket
 
@@ -36,25 +35,17 @@ class AuditTrail(pulumi.ComponentResource):
     """
 
     trail_arn: pulumi.Output[str]
+    """The trail ARN."""
     log_bucket: pulumi.Output[str]
+    """The log bucket name."""
 
-    def __init__(
-        self,
-        name: str,
-        trail_name: str,
-        log_bucket: str,
-        account_id: str,
-        region: str,
-        data_buckets: Sequence[str],
-        retention_days: int = 400,
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("gcp-s3-federation:aws:AuditTrail", name, None, opts)
-        tags = dict(tags or {})
+    def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("gcp-s3-federation:index:AuditTrail", name, None, opts)
+        tags = args.get("tags", {})
+        trail_name, log_bucket, account_id = args["trail_name"], args["log_bucket"], args["account_id"]
         child = pulumi.ResourceOptions(parent=self)
         retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
-        arn = trail_arn(account_id, region, trail_name)
+        arn = trail_arn(account_id, args["region"], trail_name)
         key = aws.kms.Key(
             f"{name}-key",
             description=f"CloudTrail logs of {trail_name}",
@@ -74,7 +65,7 @@ class AuditTrail(pulumi.ComponentResource):
                     "id": "expire-audit-logs",
                     "status": "Enabled",
                     "filter": {"prefix": ""},
-                    "expiration": {"days": retention_days},
+                    "expiration": {"days": args.get("retention_days", 400)},
                     "noncurrent_version_expiration": {"noncurrent_days": 30},
                 }
             ],
@@ -94,7 +85,7 @@ class AuditTrail(pulumi.ComponentResource):
             enable_log_file_validation=True,
             is_multi_region_trail=True,
             include_global_service_events=True,
-            advanced_event_selectors=data_event_selectors(data_buckets),
+            advanced_event_selectors=data_event_selectors(args["data_buckets"]),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )

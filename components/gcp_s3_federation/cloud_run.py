@@ -1,11 +1,11 @@
 """A Cloud Run v2 service that runs as the workload's service account and federates to AWS."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 
 import pulumi
 import pulumi_gcp as gcp
+
+from .args import CloudRunServiceArgs
 
 
 def bring_your_own_command(service: str, region: str, email: str, environment: Mapping[str, str]) -> str:
@@ -22,39 +22,30 @@ class CloudRunService(pulumi.ComponentResource):
     """
 
     uri: pulumi.Output[str]
+    """The service URL."""
     service_name: pulumi.Output[str]
+    """The service name."""
 
-    def __init__(
-        self,
-        name: str,
-        image: str,
-        service_account_email: pulumi.Input[str],
-        environment: pulumi.Input[Mapping[str, pulumi.Input[str]]],
-        project: str,
-        region: str,
-        ingress: str = "INGRESS_TRAFFIC_INTERNAL_ONLY",
-        min_instances: int = 0,
-        max_instances: int = 10,
-        deletion_protection: bool = True,
-        labels: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("gcp-s3-federation:gcp:CloudRunService", name, None, opts)
-        envs = pulumi.Output.from_input(environment).apply(
+    def __init__(self, name: str, args: CloudRunServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("gcp-s3-federation:index:CloudRunService", name, None, opts)
+        envs = pulumi.Output.from_input(args["environment"]).apply(
             lambda values: [{"name": k, "value": v} for k, v in sorted(values.items())]
         )
         service = gcp.cloudrunv2.Service(
             name,
             name=name,
-            project=project,
-            location=region,
-            ingress=ingress,
-            deletion_protection=deletion_protection,
-            labels=dict(labels or {}),
+            project=args["project"],
+            location=args["region"],
+            ingress=args.get("ingress", "INGRESS_TRAFFIC_INTERNAL_ONLY"),
+            deletion_protection=args.get("deletion_protection", True),
+            labels=args.get("labels", {}),
             template={
-                "service_account": service_account_email,
-                "scaling": {"min_instance_count": min_instances, "max_instance_count": max_instances},
-                "containers": [{"image": image, "envs": envs}],
+                "service_account": args["service_account_email"],
+                "scaling": {
+                    "min_instance_count": args.get("min_instances", 0),
+                    "max_instance_count": args.get("max_instances", 10),
+                },
+                "containers": [{"image": args["image"], "envs": envs}],
             },
             opts=pulumi.ResourceOptions(parent=self),
         )

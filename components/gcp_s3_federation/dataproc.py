@@ -1,13 +1,13 @@
 """A Dataproc cluster whose every JVM reaches S3 through web identity, with no static key."""
 
-from __future__ import annotations
-
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from importlib import resources
 
 import pulumi
 import pulumi_gcp as gcp
+
+from .args import DataprocClusterArgs
 
 TOKEN_FILE = "/run/gcp-aws/token"
 REFRESH_INTERVAL_SECONDS = 300
@@ -69,32 +69,15 @@ class DataprocCluster(pulumi.ComponentResource):
     init action that keeps the token file fresh on every node."""
 
     cluster_name: pulumi.Output[str]
+    """The cluster name."""
     staging_bucket: pulumi.Output[str]
+    """The staging bucket (holds the init action)."""
 
-    def __init__(
-        self,
-        name: str,
-        service_account_email: pulumi.Input[str],
-        role_arn: pulumi.Input[str],
-        session_name: str,
-        audience: str,
-        project: str,
-        region: str,
-        aws_region: str,
-        bucket_keys: Mapping[str, pulumi.Input[str]],
-        image_version: str = "2.3-debian12",
-        subnetwork: str | None = None,
-        num_workers: int = 2,
-        master_machine_type: str = "n2-standard-4",
-        worker_machine_type: str = "n2-standard-4",
-        runtime_package: str = "gcp-aws-credentials==0.1.0",
-        hadoop_aws_package: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("gcp-s3-federation:gcp:DataprocCluster", name, None, opts)
+    def __init__(self, name: str, args: DataprocClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("gcp-s3-federation:index:DataprocCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        labels = dict(labels or {})
+        project, region, labels = args["project"], args["region"], args.get("labels", {})
+        image_version = args.get("image_version", "2.3-debian12")
         staging = gcp.storage.Bucket(
             f"{name}-staging",
             name=staging_bucket_name(project, name),
@@ -109,28 +92,30 @@ class DataprocCluster(pulumi.ComponentResource):
             f"{name}-init",
             bucket=staging.name,
             name="gcp-s3-federation/init-token-refresher.sh",
-            content=init_action_script(audience, runtime_package),
+            content=init_action_script(args["audience"], args.get("runtime_package", "gcp-aws-credentials==0.1.0")),
             content_type="text/x-shellscript",
             opts=child,
         )
-        buckets: Sequence[str] = sorted(bucket_keys)
-        properties = pulumi.Output.all(role_arn, *[bucket_keys[b] for b in buckets]).apply(
+        bucket_keys = args["bucket_keys"]
+        buckets = sorted(bucket_keys)
+        session_name, aws_region, hadoop_aws = args["session_name"], args["aws_region"], args.get("hadoop_aws_package")
+        properties = pulumi.Output.all(args["role_arn"], *[bucket_keys[b] for b in buckets]).apply(
             lambda values: s3a_properties(
                 values[0],
                 session_name,
                 image_version,
                 aws_region,
                 dict(zip(buckets, values[1:], strict=True)),
-                hadoop_aws_package,
+                hadoop_aws,
             )
         )
         gce: dict[str, object] = {
-            "service_account": service_account_email,
+            "service_account": args["service_account_email"],
             "service_account_scopes": ["https://www.googleapis.com/auth/cloud-platform"],
             "internal_ip_only": True,
         }
-        if subnetwork:
-            gce["subnetwork"] = subnetwork
+        if args.get("subnetwork"):
+            gce["subnetwork"] = args["subnetwork"]
         cluster = gcp.dataproc.Cluster(
             name,
             name=name,
@@ -140,8 +125,11 @@ class DataprocCluster(pulumi.ComponentResource):
             cluster_config={
                 "staging_bucket": staging.name,
                 "gce_cluster_config": gce,
-                "master_config": {"num_instances": 1, "machine_type": master_machine_type},
-                "worker_config": {"num_instances": num_workers, "machine_type": worker_machine_type},
+                "master_config": {"num_instances": 1, "machine_type": args.get("master_machine_type", "n2-standard-4")},
+                "worker_config": {
+                    "num_instances": args.get("num_workers", 2),
+                    "machine_type": args.get("worker_machine_type", "n2-standard-4"),
+                },
                 "software_config": {"image_version": image_version, "override_properties": properties},
                 "initialization_actions": [
                     {"script": pulumi.Output.concat("gs://", staging.name, "/", init.name), "timeout_sec": 600}

@@ -1,12 +1,9 @@
 """One AWS role per Google service account, trusting exactly that account and audience."""
 
-from __future__ import annotations
-
-from collections.abc import Mapping
-
 import pulumi
 import pulumi_aws as aws
 
+from .args import FederatedRoleArgs
 from .documents import google_trust_policy, render, revoke_sessions_policy, suspended_trust_policy
 
 REVOCATION_POLICY_NAME = "revoke-older-sessions"
@@ -24,50 +21,41 @@ class FederatedRole(pulumi.ComponentResource):
     """
 
     arn: pulumi.Output[str]
+    """The role ARN (AWS_ROLE_ARN of the workload)."""
     role_name: pulumi.Output[str]
+    """The role name."""
     trust_policy: pulumi.Output[str]
+    """The rendered trust policy JSON."""
 
-    def __init__(
-        self,
-        name: str,
-        role_name: str,
-        path: str,
-        principal: pulumi.Input[str],
-        service_account_unique_id: pulumi.Input[str],
-        audience: str,
-        session_name: str,
-        max_session_duration: int = 3600,
-        permissions_boundary_arn: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        sessions_issued_before: str | None = None,
-        trust_suspended: bool = False,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("gcp-s3-federation:aws:FederatedRole", name, None, opts)
-        self.trust_policy = pulumi.Output.all(principal, service_account_unique_id).apply(
+    def __init__(self, name: str, args: FederatedRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("gcp-s3-federation:index:FederatedRole", name, None, opts)
+        audience, session_name = args["audience"], args["session_name"]
+        suspended = args.get("trust_suspended", False)
+        self.trust_policy = pulumi.Output.all(args["principal"], args["service_account_unique_id"]).apply(
             lambda values: render(
                 suspended_trust_policy(values[0])
-                if trust_suspended
+                if suspended
                 else google_trust_policy(values[0], values[1], audience, session_name)
             )
         )
         role = aws.iam.Role(
             name,
-            name=role_name,
-            path=path,
+            name=args["role_name"],
+            path=args["path"],
             description=f"Federated from Google service account session {session_name}",
             assume_role_policy=self.trust_policy,
-            max_session_duration=max_session_duration,
-            permissions_boundary=permissions_boundary_arn,
-            tags=dict(tags or {}),
+            max_session_duration=args.get("max_session_duration", 3600),
+            permissions_boundary=args.get("permissions_boundary_arn"),
+            tags=args.get("tags", {}),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        if sessions_issued_before is not None:
+        issued_before = args.get("sessions_issued_before")
+        if issued_before is not None:
             aws.iam.RolePolicy(
                 f"{name}-revocation",
                 name=REVOCATION_POLICY_NAME,
                 role=role.name,
-                policy=render(revoke_sessions_policy(sessions_issued_before)),
+                policy=render(revoke_sessions_policy(issued_before)),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.arn = role.arn

@@ -1,13 +1,12 @@
 """IAM OIDC provider for https://accounts.google.com: created, or adopted by ARN."""
 
-from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from .args import GoogleOidcProviderArgs
 from .config import MAX_OIDC_CLIENT_IDS
 from .naming import MANAGED_BY
 
@@ -25,18 +24,14 @@ class GoogleOidcProvider(pulumi.ComponentResource):
     """
 
     arn: pulumi.Output[str]
+    """The provider ARN: the Federated principal of provider-mode trusts."""
     required_client_ids: pulumi.Output[list[str]]
+    """The client IDs the provider must list for this stack's workloads."""
 
-    def __init__(
-        self,
-        name: str,
-        client_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-        existing_arn: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("gcp-s3-federation:aws:GoogleOidcProvider", name, None, opts)
-        required = pulumi.Output.from_input(client_ids).apply(_deduplicated)
+    def __init__(self, name: str, args: GoogleOidcProviderArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("gcp-s3-federation:index:GoogleOidcProvider", name, None, opts)
+        required = pulumi.Output.from_input(args["client_ids"]).apply(_deduplicated)
+        existing_arn = args.get("existing_arn")
         if existing_arn is not None:
             self.arn = pulumi.Output.from_input(existing_arn)
         else:
@@ -44,7 +39,7 @@ class GoogleOidcProvider(pulumi.ComponentResource):
                 name,
                 url=GOOGLE_ISSUER_URL,
                 client_id_lists=required,
-                tags={"managed-by": MANAGED_BY, **(tags or {})},
+                tags={"managed-by": MANAGED_BY, **args.get("tags", {})},
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.arn = provider.arn

@@ -1,50 +1,30 @@
 """Least-privilege access to bucket prefixes, as one inline policy on a role."""
 
-from __future__ import annotations
-
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_aws as aws
 
-from .documents import Access, PrefixGrant, prefix_access_policy, render
+from .args import PrefixAccessPolicyArgs
+from .documents import PrefixGrant, prefix_access_policy, render
 
 POLICY_NAME = "s3-prefix-access"
-
-
-@dataclass(frozen=True)
-class GrantArgs:
-    """A prefix grant whose KMS key ARN may not be known until the key exists."""
-
-    bucket: str
-    """S3 bucket name."""
-    prefix: str
-    """Key prefix ending in '/'."""
-    access: Access
-    """read, write or read-write."""
-    kms_key_arn: pulumi.Input[str]
-    """ARN of the customer-managed key that encrypts the bucket."""
 
 
 class PrefixAccessPolicy(pulumi.ComponentResource):
     """Attaches the merged prefix-access document (see `documents.prefix_access_policy`) to a role."""
 
     policy: pulumi.Output[str]
+    """The rendered identity policy JSON."""
 
-    def __init__(
-        self,
-        name: str,
-        role_name: pulumi.Input[str],
-        grants: Sequence[GrantArgs],
-        region: str,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("gcp-s3-federation:aws:PrefixAccessPolicy", name, None, opts)
-        self.policy = pulumi.Output.all(*[g.kms_key_arn for g in grants]).apply(
+    def __init__(self, name: str, args: PrefixAccessPolicyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("gcp-s3-federation:index:PrefixAccessPolicy", name, None, opts)
+        grants, region = args["grants"], args["region"]
+        self.policy = pulumi.Output.all(*[g["kms_key_arn"] for g in grants]).apply(
             lambda keys: render(
                 prefix_access_policy(
-                    [PrefixGrant(g.bucket, g.prefix, g.access, key) for g, key in zip(grants, keys, strict=True)],
+                    [
+                        PrefixGrant(g["bucket"], g["prefix"], g["access"], key)  # type: ignore[arg-type]
+                        for g, key in zip(grants, keys, strict=True)
+                    ],
                     region,
                 )
             )
@@ -52,7 +32,7 @@ class PrefixAccessPolicy(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             name,
             name=POLICY_NAME,
-            role=role_name,
+            role=args["role_name"],
             policy=self.policy,
             opts=pulumi.ResourceOptions(parent=self),
         )

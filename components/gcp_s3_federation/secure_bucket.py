@@ -1,12 +1,9 @@
 """A hardened S3 bucket with its own customer-managed KMS key, or an adopted existing bucket."""
 
-from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
-
 import pulumi
 import pulumi_aws as aws
 
+from .args import SecureBucketArgs
 from .documents import bucket_arn, bucket_policy, kms_key_policy, render
 
 KEY_DELETION_WINDOW_DAYS = 30
@@ -59,25 +56,20 @@ class SecureBucket(pulumi.ComponentResource):
     """
 
     bucket_name: pulumi.Output[str]
+    """The bucket name."""
     bucket_arn: pulumi.Output[str]
+    """The bucket ARN."""
     kms_key_arn: pulumi.Output[str]
+    """The bucket's customer-managed key."""
     bucket_policy: pulumi.Output[str]
+    """The rendered bucket policy JSON (also when not written, to merge by hand)."""
 
-    def __init__(
-        self,
-        name: str,
-        bucket: str,
-        account_id: str,
-        region: str,
-        role_path: str,
-        existing_kms_key_arn: str | None = None,
-        manage_bucket_policy: bool = True,
-        admin_principal_arns: Sequence[str] = (),
-        tags: Mapping[str, str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("gcp-s3-federation:aws:SecureBucket", name, None, opts)
-        tags = dict(tags or {})
+    def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("gcp-s3-federation:index:SecureBucket", name, None, opts)
+        bucket, account_id, region, role_path = args["bucket"], args["account_id"], args["region"], args["role_path"]
+        existing_kms_key_arn = args.get("existing_kms_key_arn")
+        admin_principal_arns = args.get("admin_principal_arns", [])
+        tags = args.get("tags", {})
         child = pulumi.ResourceOptions(parent=self)
         retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         depends: list[pulumi.Resource] = []
@@ -104,7 +96,7 @@ class SecureBucket(pulumi.ComponentResource):
         self.bucket_policy = self.kms_key_arn.apply(
             lambda key_arn: render(bucket_policy(bucket, key_arn, account_id, role_path, admin_principal_arns))
         )
-        if manage_bucket_policy:
+        if args.get("manage_bucket_policy", True):
             aws.s3.BucketPolicy(
                 f"{name}-policy",
                 bucket=self.bucket_name,

@@ -1,10 +1,9 @@
 """The dedicated GCP service account a workload runs as."""
 
-from __future__ import annotations
-
 import pulumi
 import pulumi_gcp as gcp
 
+from .args import WorkloadServiceAccountArgs
 from .naming import MANAGED_BY
 
 # Project roles each workload kind needs to run at all; nothing else is granted.
@@ -19,22 +18,20 @@ class WorkloadServiceAccount(pulumi.ComponentResource):
     """A keyless service account whose numeric unique id feeds the AWS trust."""
 
     email: pulumi.Output[str]
+    """The service account email."""
     unique_id: pulumi.Output[str]
+    """The numeric unique id (the token's azp and sub)."""
     member: pulumi.Output[str]
+    """serviceAccount:<email>, for IAM bindings."""
 
-    def __init__(
-        self,
-        name: str,
-        account_id: str,
-        project: str,
-        environment: str,
-        kind: str,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("gcp-s3-federation:gcp:WorkloadServiceAccount", name, None, opts)
+    def __init__(self, name: str, args: WorkloadServiceAccountArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("gcp-s3-federation:index:WorkloadServiceAccount", name, None, opts)
+        project, environment = args["project"], args["environment"]
+        if args["kind"] not in PROJECT_ROLES_BY_KIND:
+            raise ValueError(f"kind must be one of {', '.join(PROJECT_ROLES_BY_KIND)}, got {args['kind']!r}")
         account = gcp.serviceaccount.Account(
             name,
-            account_id=account_id,
+            account_id=args["account_id"],
             project=project,
             display_name=f"{name} (S3 federation, {environment})",
             # Service accounts take no labels; the description carries them instead.
@@ -44,7 +41,7 @@ class WorkloadServiceAccount(pulumi.ComponentResource):
         self.email = account.email
         self.unique_id = account.unique_id
         self.member = account.email.apply(lambda email: f"serviceAccount:{email}")
-        for role in PROJECT_ROLES_BY_KIND[kind]:
+        for role in PROJECT_ROLES_BY_KIND[args["kind"]]:
             gcp.projects.IAMMember(
                 f"{name}-{role.removeprefix('roles/').replace('.', '-')}",
                 project=project,

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
+from .args import (
+    CloudRunOptions,
+    DataprocOptions,
+    FederatedWorkloadArgs,
+    GoogleOidcProviderArgs,
+    SecureBucketArgs,
+)
 from .audit import AuditTrail
-from .config import FederationConfig
+from .config import FederationConfig, WorkloadConfig
 from .documents import GOOGLE_PROVIDER
 from .naming import aws_tags
 from .oidc_provider import GoogleOidcProvider
-from .prefix_access import GrantArgs
 from .secure_bucket import SecureBucket
 from .workload import FederatedWorkload
 
@@ -27,18 +33,18 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
 
     buckets: dict[str, SecureBucket] = {}
     for bucket_spec in config.buckets:
-        buckets[bucket_spec.name] = SecureBucket(
-            bucket_spec.name,
+        bucket_args = SecureBucketArgs(
             bucket=bucket_spec.name,
             account_id=config.aws.account_id,
             region=config.aws.region,
             role_path=config.role_path,
-            existing_kms_key_arn=bucket_spec.kms_key_arn,
             manage_bucket_policy=bucket_spec.writes_bucket_policy,
-            admin_principal_arns=config.admin_principal_arns,
+            admin_principal_arns=list(config.admin_principal_arns),
             tags=aws_tags(config.environment),
-            opts=on_aws,
         )
+        if bucket_spec.kms_key_arn:
+            bucket_args["existing_kms_key_arn"] = bucket_spec.kms_key_arn
+        buckets[bucket_spec.name] = SecureBucket(bucket_spec.name, bucket_args, opts=on_aws)
 
     provider_mode = config.trust.mode == "oidc-provider"
     principal: pulumi.Output[str]
@@ -52,27 +58,7 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
     for spec in config.workloads:
         workloads[spec.name] = FederatedWorkload(
             spec.name,
-            kind=spec.kind,
-            service_account_id=spec.account_id,
-            gcp_project=config.gcp.project,
-            environment=config.environment,
-            aws_region=config.aws.region,
-            principal=principal,
-            audience=config.audience,
-            grants=[GrantArgs(g.bucket, g.prefix, g.access, buckets[g.bucket].kms_key_arn) for g in spec.grants],
-            role_path=config.role_path,
-            max_session_duration=config.sessions.max_duration_seconds,
-            default_session_duration=config.sessions.default_duration_seconds,
-            permissions_boundary_arn=config.permissions_boundary_arn,
-            gcp_region=config.gcp.region,
-            sessions_issued_before=(
-                spec.revoke_sessions_issued_before.strftime("%Y-%m-%dT%H:%M:%SZ")
-                if spec.revoke_sessions_issued_before
-                else None
-            ),
-            trust_suspended=spec.trust_suspended,
-            cloud_run=spec.cloud_run,
-            dataproc=spec.dataproc,
+            workload_args(config, spec, principal, {name: b.kms_key_arn for name, b in buckets.items()}),
             opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "gcp": gcp_provider}),
         )
 
@@ -101,24 +87,63 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
     if config.audit.cloudtrail:
         trail = AuditTrail(
             "audit",
-            trail_name=config.trail_name,
-            log_bucket=config.audit_log_bucket,
-            account_id=config.aws.account_id,
-            region=config.aws.region,
-            data_buckets=[b.name for b in config.buckets],
-            retention_days=config.audit.retention_days,
-            tags=aws_tags(config.environment),
+            {
+                "trail_name": config.trail_name,
+                "log_bucket": config.audit_log_bucket,
+                "account_id": config.aws.account_id,
+                "region": config.aws.region,
+                "data_buckets": [b.name for b in config.buckets],
+                "retention_days": config.audit.retention_days,
+                "tags": aws_tags(config.environment),
+            },
             opts=on_aws,
         )
         outputs["audit"] = {"trail_arn": trail.trail_arn, "log_bucket": trail.log_bucket}
     if resolve_principal is not None:
-        oidc = GoogleOidcProvider(
-            "google",
+        oidc_args = GoogleOidcProviderArgs(
             client_ids=pulumi.Output.all(config.audience, *[w.service_account_unique_id for w in workloads.values()]),
-            existing_arn=config.trust.oidc_provider_arn,
             tags={"environment": config.environment},
-            opts=on_aws,
         )
+        if config.trust.oidc_provider_arn:
+            oidc_args["existing_arn"] = config.trust.oidc_provider_arn
+        oidc = GoogleOidcProvider("google", oidc_args, opts=on_aws)
         resolve_principal(oidc.arn)
         outputs["oidc_provider"] = {"arn": oidc.arn, "required_client_ids": oidc.required_client_ids}
     return outputs
+
+
+def workload_args(
+    config: FederationConfig,
+    spec: WorkloadConfig,
+    principal: pulumi.Input[str],
+    key_arns: Mapping[str, pulumi.Input[str]],
+) -> FederatedWorkloadArgs:
+    """The component arguments for one validated workload entry."""
+    args: FederatedWorkloadArgs = {
+        "kind": spec.kind,
+        "service_account_id": spec.account_id,
+        "gcp_project": config.gcp.project,
+        "environment": config.environment,
+        "aws_region": config.aws.region,
+        "principal": principal,
+        "audience": config.audience,
+        "grants": [
+            {"bucket": g.bucket, "prefix": g.prefix, "access": g.access, "kms_key_arn": key_arns[g.bucket]}
+            for g in spec.grants
+        ],
+        "role_path": config.role_path,
+        "max_session_duration": config.sessions.max_duration_seconds,
+        "default_session_duration": config.sessions.default_duration_seconds,
+        "gcp_region": config.gcp.region,
+        "trust_suspended": spec.trust_suspended,
+    }
+    if config.permissions_boundary_arn:
+        args["permissions_boundary_arn"] = config.permissions_boundary_arn
+    if spec.revoke_sessions_issued_before:
+        args["sessions_issued_before"] = spec.revoke_sessions_issued_before.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if spec.cloud_run:
+        args["cloud_run"] = cast(CloudRunOptions, spec.cloud_run.model_dump())
+    if spec.dataproc:
+        options = {k: v for k, v in spec.dataproc.model_dump().items() if v is not None}
+        args["dataproc"] = cast(DataprocOptions, options)
+    return args

@@ -1,17 +1,13 @@
 """One workload spec wired to its service account, its role and its prefix grants."""
 
-from __future__ import annotations
-
-from collections.abc import Sequence
-
 import pulumi
 
+from .args import FederatedRoleArgs, FederatedWorkloadArgs
 from .cloud_run import CloudRunService, bring_your_own_command
-from .config import CloudRunConfig, DataprocConfig
 from .dataproc import DataprocCluster
 from .federated_role import FederatedRole
 from .naming import aws_tags, gcp_labels, role_name, session_name
-from .prefix_access import GrantArgs, PrefixAccessPolicy
+from .prefix_access import PrefixAccessPolicy
 from .service_account import WorkloadServiceAccount
 
 
@@ -24,82 +20,109 @@ class FederatedWorkload(pulumi.ComponentResource):
     """
 
     role_arn: pulumi.Output[str]
-    compute: pulumi.Output[dict[str, str]]
+    """The federated role ARN."""
     service_account_email: pulumi.Output[str]
+    """The workload's service account."""
     service_account_unique_id: pulumi.Output[str]
+    """The service account's numeric unique id."""
     session_name: pulumi.Output[str]
+    """The role session name the trust pins."""
     environment_variables: pulumi.Output[dict[str, str]]
+    """The env the workload needs (no secrets)."""
+    compute: pulumi.Output[dict[str, str]]
+    """The Cloud Run URL, the Dataproc cluster, or the bring-your-own gcloud command."""
 
-    def __init__(
-        self,
-        name: str,
-        kind: str,
-        service_account_id: str,
-        gcp_project: str,
-        environment: str,
-        aws_region: str,
-        principal: pulumi.Input[str],
-        audience: str,
-        grants: Sequence[GrantArgs],
-        role_path: str,
-        max_session_duration: int = 3600,
-        default_session_duration: int = 3600,
-        permissions_boundary_arn: str | None = None,
-        gcp_region: str | None = None,
-        sessions_issued_before: str | None = None,
-        trust_suspended: bool = False,
-        cloud_run: CloudRunConfig | None = None,
-        dataproc: DataprocConfig | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: FederatedWorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gcp-s3-federation:index:FederatedWorkload", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        session = session_name(service_account_id, gcp_project)
+        environment, project, audience = args["environment"], args["gcp_project"], args["audience"]
+        aws_region, gcp_region = args["aws_region"], args.get("gcp_region", "")
+        session = session_name(args["service_account_id"], project)
         account = WorkloadServiceAccount(
-            name, account_id=service_account_id, project=gcp_project, environment=environment, kind=kind, opts=child
-        )
-        role = FederatedRole(
             name,
+            {
+                "account_id": args["service_account_id"],
+                "project": project,
+                "environment": environment,
+                "kind": args["kind"],
+            },
+            opts=child,
+        )
+        role_args = FederatedRoleArgs(
             role_name=role_name(environment, name),
-            path=role_path,
-            principal=principal,
+            path=args["role_path"],
+            principal=args["principal"],
             service_account_unique_id=account.unique_id,
             audience=audience,
             session_name=session,
-            max_session_duration=max_session_duration,
-            permissions_boundary_arn=permissions_boundary_arn,
+            max_session_duration=args.get("max_session_duration", 3600),
             tags=aws_tags(environment, name),
-            sessions_issued_before=sessions_issued_before,
-            trust_suspended=trust_suspended,
-            opts=child,
+            trust_suspended=args.get("trust_suspended", False),
         )
-        PrefixAccessPolicy(name, role_name=role.role_name, grants=grants, region=aws_region, opts=child)
+        if "permissions_boundary_arn" in args:
+            role_args["permissions_boundary_arn"] = args["permissions_boundary_arn"]
+        if "sessions_issued_before" in args:
+            role_args["sessions_issued_before"] = args["sessions_issued_before"]
+        role = FederatedRole(name, role_args, opts=child)
+        PrefixAccessPolicy(
+            name, {"role_name": role.role_name, "grants": args["grants"], "region": aws_region}, opts=child
+        )
         self.role_arn = role.arn
         self.service_account_email = account.email
         self.service_account_unique_id = account.unique_id
         self.session_name = pulumi.Output.from_input(session)
+        duration = str(args.get("default_session_duration", 3600))
         self.environment_variables = role.arn.apply(
             lambda arn: {
                 "AWS_ROLE_ARN": arn,
                 "AWS_ROLE_SESSION_NAME": session,
                 "AWS_REGION": aws_region,
                 "GCP_AWS_AUDIENCE": audience,
-                "GCP_AWS_DURATION_SECONDS": str(default_session_duration),
+                "GCP_AWS_DURATION_SECONDS": duration,
             }
         )
-        self.compute = self._compute(
-            name,
-            kind,
-            gcp_project,
-            gcp_region or "",
-            aws_region,
-            environment,
-            audience,
-            session,
-            grants,
-            cloud_run,
-            dataproc,
-        )
+        labels = gcp_labels(environment, name)
+        cloud_run, dataproc = args.get("cloud_run"), args.get("dataproc")
+        if cloud_run is not None:
+            service = CloudRunService(
+                name,
+                {
+                    **cloud_run,
+                    "service_account_email": self.service_account_email,
+                    "environment": self.environment_variables,
+                    "project": project,
+                    "region": gcp_region,
+                    "labels": labels,
+                },
+                opts=child,
+            )
+            self.compute = service.uri.apply(lambda uri: {"cloud_run_uri": uri})
+        elif dataproc is not None:
+            cluster = DataprocCluster(
+                name,
+                {
+                    **dataproc,
+                    "service_account_email": self.service_account_email,
+                    "role_arn": self.role_arn,
+                    "session_name": session,
+                    "audience": audience,
+                    "project": project,
+                    "region": gcp_region,
+                    "aws_region": aws_region,
+                    "bucket_keys": {g["bucket"]: g["kms_key_arn"] for g in args["grants"]},
+                    "labels": labels,
+                },
+                opts=child,
+            )
+            self.compute = pulumi.Output.all(cluster.cluster_name, cluster.staging_bucket).apply(
+                lambda values: {"dataproc_cluster": values[0], "staging_bucket": values[1]}
+            )
+        elif args["kind"] == "cloud-run":
+            self.compute = pulumi.Output.all(self.service_account_email, self.environment_variables).apply(
+                lambda values: {"bring_your_own": bring_your_own_command(name, gcp_region, values[0], values[1])}
+            )
+        else:
+            self.compute = pulumi.Output.from_input({})
         self.register_outputs(
             {
                 "compute": self.compute,
@@ -110,66 +133,3 @@ class FederatedWorkload(pulumi.ComponentResource):
                 "environment_variables": self.environment_variables,
             }
         )
-
-    def _compute(
-        self,
-        name: str,
-        kind: str,
-        project: str,
-        region: str,
-        aws_region: str,
-        environment: str,
-        audience: str,
-        session: str,
-        grants: Sequence[GrantArgs],
-        cloud_run: CloudRunConfig | None,
-        dataproc: DataprocConfig | None,
-    ) -> pulumi.Output[dict[str, str]]:
-        """Declare the workload's compute; return how to reach or wire it."""
-        child = pulumi.ResourceOptions(parent=self)
-        labels = gcp_labels(environment, name)
-        if cloud_run is not None:
-            service = CloudRunService(
-                name,
-                image=cloud_run.image,
-                service_account_email=self.service_account_email,
-                environment=self.environment_variables,
-                project=project,
-                region=region,
-                ingress=cloud_run.ingress,
-                min_instances=cloud_run.min_instances,
-                max_instances=cloud_run.max_instances,
-                deletion_protection=cloud_run.deletion_protection,
-                labels=labels,
-                opts=child,
-            )
-            return service.uri.apply(lambda uri: {"cloud_run_uri": uri})
-        if dataproc is not None:
-            cluster = DataprocCluster(
-                name,
-                service_account_email=self.service_account_email,
-                role_arn=self.role_arn,
-                session_name=session,
-                audience=audience,
-                project=project,
-                region=region,
-                aws_region=aws_region,
-                bucket_keys={g.bucket: g.kms_key_arn for g in grants},
-                image_version=dataproc.image_version,
-                subnetwork=dataproc.subnetwork,
-                num_workers=dataproc.num_workers,
-                master_machine_type=dataproc.master_machine_type,
-                worker_machine_type=dataproc.worker_machine_type,
-                runtime_package=dataproc.runtime_package,
-                hadoop_aws_package=dataproc.hadoop_aws_package,
-                labels=labels,
-                opts=child,
-            )
-            return pulumi.Output.all(cluster.cluster_name, cluster.staging_bucket).apply(
-                lambda values: {"dataproc_cluster": values[0], "staging_bucket": values[1]}
-            )
-        if kind == "cloud-run":
-            return pulumi.Output.all(self.service_account_email, self.environment_variables).apply(
-                lambda values: {"bring_your_own": bring_your_own_command(name, region, values[0], values[1])}
-            )
-        return pulumi.Output.from_input({})
