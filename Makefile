@@ -34,6 +34,8 @@ lint: $(VENV)/.dev-deps
 typecheck: $(VENV)/.dev-deps
 	$(BIN)/mypy components/gcp_s3_federation policies/gcp_s3_guard runtime/gcp_aws_credentials tools tests bench __main__.py
 	$(BIN)/mypy policies/__main__.py
+	$(BIN)/mypy provider/__main__.py
+	$(BIN)/mypy examples/existing-bucket-cloud-run/__main__.py
 
 unit: $(VENV)/.dev-deps
 	$(BIN)/python -m pytest

@@ -183,11 +183,15 @@ def run_program(
     config: dict[str, Any],
     program: Path = REPO_ROOT / "__main__.py",
     project: str = PROJECT,
+    cloud: CloudMocks | None = None,
 ) -> PlanResult:
-    """Run a Pulumi program under mocks; raises what the program raises (e.g. pulumi.RunError)."""
-    federation = config.get(CONFIG_KEY)
-    placement = federation.get("aws", {}) if isinstance(federation, dict) else {}
-    cloud = CloudMocks(str(placement.get("account_id", "000000000000")), str(placement.get("region", "us-east-1")))
+    """Run a Pulumi program under mocks; raises what the program raises (e.g. pulumi.RunError).
+
+    The mocks' account and region default to the `federation` setting's placement."""
+    if cloud is None:
+        federation = config.get(CONFIG_KEY)
+        placement = federation.get("aws", {}) if isinstance(federation, dict) else {}
+        cloud = CloudMocks(str(placement.get("account_id", "000000000000")), str(placement.get("region", "us-east-1")))
     pulumi.runtime.set_all_config(
         {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in config.items()}
     )

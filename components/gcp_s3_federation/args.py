@@ -121,9 +121,11 @@ class CloudRunOptions(TypedDict):
     """Refuse deletion (default true)."""
 
 
-class CloudRunServiceArgs(CloudRunOptions):
+class CloudRunServiceArgs(TypedDict):
     """A Cloud Run v2 service running as the workload's service account."""
 
+    service: CloudRunOptions
+    """Image, ingress, scaling and deletion protection."""
     service_account_email: pulumi.Input[str]
     """The workload's service account."""
     environment: pulumi.Input[dict[str, str]]
@@ -155,9 +157,11 @@ class DataprocOptions(TypedDict):
     """Maven coordinates for spark.jars.packages when the image lacks hadoop-aws."""
 
 
-class DataprocClusterArgs(DataprocOptions):
+class DataprocClusterArgs(TypedDict):
     """A Dataproc cluster whose JVMs reach S3 through web identity."""
 
+    cluster: DataprocOptions
+    """Image, network, sizes and packages."""
     service_account_email: pulumi.Input[str]
     """The workload's service account."""
     role_arn: pulumi.Input[str]

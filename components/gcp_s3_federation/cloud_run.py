@@ -31,21 +31,22 @@ class CloudRunService(pulumi.ComponentResource):
         envs = pulumi.Output.from_input(args["environment"]).apply(
             lambda values: [{"name": k, "value": v} for k, v in sorted(values.items())]
         )
+        options = args["service"]
         service = gcp.cloudrunv2.Service(
             name,
             name=name,
             project=args["project"],
             location=args["region"],
-            ingress=args.get("ingress", "INGRESS_TRAFFIC_INTERNAL_ONLY"),
-            deletion_protection=args.get("deletion_protection", True),
+            ingress=options.get("ingress", "INGRESS_TRAFFIC_INTERNAL_ONLY"),
+            deletion_protection=options.get("deletion_protection", True),
             labels=args.get("labels", {}),
             template={
                 "service_account": args["service_account_email"],
                 "scaling": {
-                    "min_instance_count": args.get("min_instances", 0),
-                    "max_instance_count": args.get("max_instances", 10),
+                    "min_instance_count": options.get("min_instances", 0),
+                    "max_instance_count": options.get("max_instances", 10),
                 },
-                "containers": [{"image": args["image"], "envs": envs}],
+                "containers": [{"image": options["image"], "envs": envs}],
             },
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -77,7 +77,8 @@ class DataprocCluster(pulumi.ComponentResource):
         super().__init__("gcp-s3-federation:index:DataprocCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         project, region, labels = args["project"], args["region"], args.get("labels", {})
-        image_version = args.get("image_version", "2.3-debian12")
+        options = args["cluster"]
+        image_version = options.get("image_version", "2.3-debian12")
         staging = gcp.storage.Bucket(
             f"{name}-staging",
             name=staging_bucket_name(project, name),
@@ -92,13 +93,17 @@ class DataprocCluster(pulumi.ComponentResource):
             f"{name}-init",
             bucket=staging.name,
             name="gcp-s3-federation/init-token-refresher.sh",
-            content=init_action_script(args["audience"], args.get("runtime_package", "gcp-aws-credentials==0.1.0")),
+            content=init_action_script(args["audience"], options.get("runtime_package", "gcp-aws-credentials==0.1.0")),
             content_type="text/x-shellscript",
             opts=child,
         )
         bucket_keys = args["bucket_keys"]
         buckets = sorted(bucket_keys)
-        session_name, aws_region, hadoop_aws = args["session_name"], args["aws_region"], args.get("hadoop_aws_package")
+        session_name, aws_region, hadoop_aws = (
+            args["session_name"],
+            args["aws_region"],
+            options.get("hadoop_aws_package"),
+        )
         properties = pulumi.Output.all(args["role_arn"], *[bucket_keys[b] for b in buckets]).apply(
             lambda values: s3a_properties(
                 values[0],
@@ -114,8 +119,8 @@ class DataprocCluster(pulumi.ComponentResource):
             "service_account_scopes": ["https://www.googleapis.com/auth/cloud-platform"],
             "internal_ip_only": True,
         }
-        if args.get("subnetwork"):
-            gce["subnetwork"] = args["subnetwork"]
+        if options.get("subnetwork"):
+            gce["subnetwork"] = options["subnetwork"]
         cluster = gcp.dataproc.Cluster(
             name,
             name=name,
@@ -125,10 +130,13 @@ class DataprocCluster(pulumi.ComponentResource):
             cluster_config={
                 "staging_bucket": staging.name,
                 "gce_cluster_config": gce,
-                "master_config": {"num_instances": 1, "machine_type": args.get("master_machine_type", "n2-standard-4")},
+                "master_config": {
+                    "num_instances": 1,
+                    "machine_type": options.get("master_machine_type", "n2-standard-4"),
+                },
                 "worker_config": {
-                    "num_instances": args.get("num_workers", 2),
-                    "machine_type": args.get("worker_machine_type", "n2-standard-4"),
+                    "num_instances": options.get("num_workers", 2),
+                    "machine_type": options.get("worker_machine_type", "n2-standard-4"),
                 },
                 "software_config": {"image_version": image_version, "override_properties": properties},
                 "initialization_actions": [

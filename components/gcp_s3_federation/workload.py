@@ -87,7 +87,7 @@ class FederatedWorkload(pulumi.ComponentResource):
             service = CloudRunService(
                 name,
                 {
-                    **cloud_run,
+                    "service": cloud_run,
                     "service_account_email": self.service_account_email,
                     "environment": self.environment_variables,
                     "project": project,
@@ -101,7 +101,7 @@ class FederatedWorkload(pulumi.ComponentResource):
             cluster = DataprocCluster(
                 name,
                 {
-                    **dataproc,
+                    "cluster": dataproc,
                     "service_account_email": self.service_account_email,
                     "role_arn": self.role_arn,
                     "session_name": session,
