@@ -13,15 +13,13 @@ from __future__ import annotations
 import os
 import threading
 import timeit
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import boto3
-from botocore.credentials import DeferredRefreshableCredentials
 
 from gcp_aws_credentials import WebIdentityExchange, federated_session
 from gcp_aws_credentials.session import session_with_credentials
-from tools.loopback import FakeMetadata, start_moto
+from tools.loopback import FakeMetadata, shifted_time_credentials, start_moto
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/gcp-federation/dev/gcpfed-dev-bench"
 AUDIENCE = "gcp-s3-federation-dev"
@@ -43,18 +41,7 @@ def hot_path(calls: int = 200_000) -> tuple[float, float]:
 def sts_calls_per_hour(threads: int) -> float:
     offset = [timedelta(0)]
     exchange = WebIdentityExchange(ROLE_ARN, AUDIENCE, region="eu-west-1")
-
-    def fetch_in_simulated_time() -> dict[str, Any]:
-        credentials = exchange.fetch()
-        expiry = datetime.fromisoformat(credentials["expiry_time"]) + offset[0]
-        return {**credentials, "expiry_time": expiry.isoformat()}
-
-    credentials = DeferredRefreshableCredentials(
-        refresh_using=fetch_in_simulated_time,
-        method="bench",
-        time_fetcher=lambda: datetime.now(UTC) + offset[0],
-    )
-    session = session_with_credentials(credentials, "eu-west-1")
+    session = session_with_credentials(shifted_time_credentials(exchange, offset), "eu-west-1")
     frozen = session.get_credentials()
     assert frozen is not None
     stop = threading.Event()

@@ -12,11 +12,9 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
-from botocore.credentials import DeferredRefreshableCredentials
 
 from gcp_aws_credentials import (
     FederationError,
@@ -30,7 +28,7 @@ from gcp_aws_credentials import (
 from gcp_aws_credentials.session import session_with_credentials
 from gcp_aws_credentials.token_file import refresh_forever, write_atomically
 from gcp_s3_federation.naming import service_account_email, session_name
-from tools.loopback import FakeMetadata, aws_error_server, free_port
+from tools.loopback import FakeMetadata, aws_error_server, free_port, shifted_time_credentials
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/gcp-federation/dev/gcpfed-dev-etl"
 AUDIENCE = "gcp-s3-federation-dev"
@@ -138,20 +136,8 @@ def test_sse_kms_round_trip_in_memory_only(
 
 
 def _clocked_session(offset: list[timedelta]) -> tuple[boto3.Session, WebIdentityExchange]:
-    """A session whose clock runs `offset` ahead; STS answers in the same frame (expiry shifted too)."""
     exchange = WebIdentityExchange(ROLE_ARN, AUDIENCE, region="eu-west-1")
-
-    def fetch_in_shifted_time() -> dict[str, Any]:
-        credentials = exchange.fetch()
-        expiry = datetime.fromisoformat(credentials["expiry_time"]) + offset[0]
-        return {**credentials, "expiry_time": expiry.isoformat()}
-
-    credentials = DeferredRefreshableCredentials(
-        refresh_using=fetch_in_shifted_time,
-        method="test",
-        time_fetcher=lambda: datetime.now(UTC) + offset[0],
-    )
-    return session_with_credentials(credentials, "eu-west-1"), exchange
+    return session_with_credentials(shifted_time_credentials(exchange, offset), "eu-west-1"), exchange
 
 
 def test_refresh_happens_before_expiry_not_earlier(metadata: FakeMetadata, aws_env: str) -> None:
@@ -202,6 +188,18 @@ def test_sts_endpoint_follows_sdk_settings(
 # --- error paths -----------------------------------------------------------------------------------
 
 
+def _refused_exchange(monkeypatch: pytest.MonkeyPatch, code: str, message: str) -> str:
+    """The FederationError text of an exchange against an STS that answers `code: message`."""
+    server, endpoint = aws_error_server(code, message)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", endpoint)
+    try:
+        with pytest.raises(FederationError) as caught:
+            WebIdentityExchange(ROLE_ARN, AUDIENCE, region="eu-west-1").fetch()
+    finally:
+        server.shutdown()
+    return str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("code", "message", "cause"),
     [
@@ -217,14 +215,7 @@ def test_sts_endpoint_follows_sdk_settings(
 def test_sts_refusals_explain_with_claims_never_the_token(
     metadata: FakeMetadata, aws_env: str, monkeypatch: pytest.MonkeyPatch, code: str, message: str, cause: str
 ) -> None:
-    server, endpoint = aws_error_server(code, message)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", endpoint)
-    try:
-        with pytest.raises(FederationError) as caught:
-            WebIdentityExchange(ROLE_ARN, AUDIENCE, region="eu-west-1").fetch()
-    finally:
-        server.shutdown()
-    text = str(caught.value)
+    text = _refused_exchange(monkeypatch, code, message)
     assert f"{code}: {message}" in text and cause in text
     assert "azp=112233445566778899001 sub=112233445566778899001" in text
     assert "email=etl-runner@acme-data-dev.iam.gserviceaccount.com" in text
@@ -234,16 +225,10 @@ def test_sts_refusals_explain_with_claims_never_the_token(
 
 def test_wrong_audience_is_named(metadata: FakeMetadata, aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     metadata.forced_audience = "https://some-other-service"
-    server, endpoint = aws_error_server("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", endpoint)
-    try:
-        with pytest.raises(FederationError) as caught:
-            WebIdentityExchange(ROLE_ARN, AUDIENCE, region="eu-west-1").fetch()
-    finally:
-        server.shutdown()
+    text = _refused_exchange(monkeypatch, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
     assert (
         "the token was minted for audience 'https://some-other-service'; request audience 'gcp-s3-federation-dev'"
-        in str(caught.value)
+        in text
     )
 
 

@@ -186,14 +186,7 @@ def bucket_policy(
     return {
         "Version": VERSION,
         "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [arn, objects],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            _deny_insecure_transport(arn),
             {
                 "Sid": "DenyUploadsWithoutSseHeader",
                 "Effect": "Deny",
@@ -252,13 +245,7 @@ def kms_key_policy(
     return {
         "Version": VERSION,
         "Statement": [
-            {
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            },
+            _account_administers_key(root),
             {
                 "Sid": "FederatedRolesUseKeyThroughS3",
                 "Effect": "Allow",
@@ -276,6 +263,28 @@ def kms_key_policy(
                 },
             },
         ],
+    }
+
+
+def _deny_insecure_transport(bucket_arn_: str) -> Document:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn_, f"{bucket_arn_}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def _account_administers_key(root: str) -> Document:
+    """The account may manage the key (so it can never be locked out) but not use it."""
+    return {
+        "Sid": "AccountAdministersKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": root},
+        "Action": list(KEY_ADMIN_ACTIONS),
+        "Resource": "*",
     }
 
 
@@ -333,14 +342,7 @@ def audit_log_bucket_policy(bucket: str, account_id: str, trail: str, partition:
     return {
         "Version": VERSION,
         "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [arn, f"{arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            _deny_insecure_transport(arn),
             {
                 "Sid": "DenyUploadsNotSseKms",
                 "Effect": "Deny",
@@ -388,13 +390,7 @@ def audit_log_key_policy(account_id: str, trail: str, partition: str = "aws") ->
     return {
         "Version": VERSION,
         "Statement": [
-            {
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            },
+            _account_administers_key(root),
             {
                 "Sid": "CloudTrailEncryptsLogs",
                 "Effect": "Allow",
