@@ -173,6 +173,27 @@ def test_many_threads_one_sts_call_per_refresh(metadata: FakeMetadata, aws_env: 
         assert exchange.sts_calls == expected_calls
 
 
+def test_failed_advisory_refresh_keeps_serving_until_the_mandatory_window(
+    metadata: FakeMetadata, aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offset = [timedelta(0)]
+    session, exchange = _clocked_session(offset)
+    credentials = session.get_credentials()
+    assert credentials is not None
+    first = credentials.get_frozen_credentials()
+    server, endpoint = aws_error_server("ServiceUnavailable", "try later", status=503)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", endpoint)
+    try:
+        offset[0] = timedelta(seconds=3600 - 14 * 60)  # advisory window: refresh fails, old credentials serve
+        assert credentials.get_frozen_credentials() == first
+        offset[0] = timedelta(seconds=3600 - 5 * 60)  # mandatory window: the failure surfaces
+        with pytest.raises(FederationError, match="ServiceUnavailable: try later"):
+            credentials.get_frozen_credentials()
+    finally:
+        server.shutdown()
+    assert exchange.sts_calls >= 3
+
+
 def test_sts_endpoint_follows_sdk_settings(
     metadata: FakeMetadata, aws_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
