@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 MANAGED_BY = "gcp-s3-federation"
-SA_EMAIL_DOMAIN = ".iam.gserviceaccount.com"
 
 
 def role_name(environment: str, workload: str) -> str:
@@ -19,10 +18,6 @@ def session_name(account_id: str, project: str) -> str:
     value from the token's `email` claim.
     """
     return f"{account_id}@{project}"
-
-
-def service_account_email(account_id: str, project: str) -> str:
-    return f"{account_id}@{project}{SA_EMAIL_DOMAIN}"
 
 
 def aws_tags(environment: str, workload: str | None = None) -> dict[str, str]:
