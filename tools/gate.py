@@ -56,11 +56,7 @@ class GateResult:
 class _Engine(engine_pb2_grpc.EngineServicer):
     """The engine side of the conversation: only logging is ever called by a Python pack."""
 
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
     def Log(self, request: Any, context: Any) -> empty_pb2.Empty:  # noqa: N802 - gRPC method name
-        self.messages.append(request.message)
         return empty_pb2.Empty()
 
 

@@ -58,7 +58,7 @@ class Doctor:
         self.tokens = MetadataTokenSource(args.audience)
         self.steps: list[Step] = []
         self._s3: Any = None
-        self._exchange: WebIdentityExchange | None = None
+        self._first_key: str | None = None
 
     def run(self) -> list[Step]:
         checks: list[Callable[[], Step]] = [self.metadata, self.token, self.sts, self.list_prefix]
@@ -118,7 +118,7 @@ class Doctor:
         return Step("ID token", True, describe(claims))
 
     def sts(self) -> Step:
-        self._exchange = WebIdentityExchange(
+        exchange = WebIdentityExchange(
             self.args.role_arn,
             self.args.audience,
             self.args.session_name,
@@ -126,7 +126,7 @@ class Doctor:
             token_source=self.tokens,
         )
         try:
-            session = session_with_credentials(self._exchange.refreshable_credentials(), self.args.region)
+            session = session_with_credentials(exchange.refreshable_credentials(), self.args.region)
             identity = session.client("sts").get_caller_identity()
         except FederationError as error:
             cause = str(error).split("Likely cause:\n", 1)[-1].split("\nToken claims:")[0].strip()
@@ -196,7 +196,7 @@ class Doctor:
         )
 
     def read_existing(self) -> Step:
-        if getattr(self, "_first_key", None) is None:
+        if self._first_key is None:
             return Step("KMS through S3", True, "skipped: no object to read and no --write-probe")
         try:
             self._s3.get_object(Bucket=self.args.bucket, Key=self._first_key, Range="bytes=0-0")["Body"].read()

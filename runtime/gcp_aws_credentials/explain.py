@@ -136,7 +136,7 @@ def _parse(value: Any) -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str) else dict(value)
 
 
-def _s3_context(plan: PlanDocuments, request: S3Request, session: str) -> tuple[str, dict[str, list[str]]]:
+def _s3_context(plan: PlanDocuments, request: S3Request) -> tuple[str, dict[str, list[str]]]:
     account = plan.role_arn.split(":")[4]
     issued = (request.issued_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     context: dict[str, list[str]] = {
@@ -144,7 +144,6 @@ def _s3_context(plan: PlanDocuments, request: S3Request, session: str) -> tuple[
         "aws:principalarn": [plan.role_arn],
         "aws:principalaccount": [account],
         "aws:tokenissuetime": [issued],
-        "aws:userid": [f"AROA:{session}"],
     }
     if request.action.lower() == "s3:listbucket":
         resource = f"arn:aws:s3:::{request.bucket}"
@@ -160,8 +159,7 @@ def _s3_context(plan: PlanDocuments, request: S3Request, session: str) -> tuple[
 
 
 def explain_request(plan: PlanDocuments, request: S3Request) -> Explanation:
-    session = f"{plan.workload}-session"
-    resource, context = _s3_context(plan, request, session)
+    resource, context = _s3_context(plan, request)
     principal = Request(request.action, resource, context, principal_arn=plan.role_arn)
     identity = plan.identity_policies()
     s3 = evaluate([*identity, *plan.bucket_policy(request.bucket)], principal)
