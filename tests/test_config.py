@@ -184,7 +184,7 @@ def test_kms_alias_is_not_a_key_arn(dev_federation: dict[str, Any]) -> None:
 
 def test_admin_principals_must_be_exact(dev_federation: dict[str, Any]) -> None:
     dev_federation["admin_principal_arns"] = ["arn:aws:iam::111122223333:role/*"]
-    assert any(p.startswith("admin_principal_arns: ") for p in _problems(dev_federation))
+    assert any(p.startswith("admin_principal_arns[0]: must be an exact IAM role") for p in _problems(dev_federation))
 
 
 def test_provider_arn_only_in_provider_mode(dev_federation: dict[str, Any]) -> None:

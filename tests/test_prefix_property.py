@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gcp_s3_federation.config import Grant
 from gcp_s3_federation.documents import PrefixGrant, prefix_access_policy
+from gcp_s3_federation.models import Grant
 from tests.iam_match import iam_like
 
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/0b6c1f5e-7d2a-4c4e-9a51-2f3e8d9c1a7b"

@@ -18,7 +18,8 @@ from typing import Any
 
 import pulumi
 
-from gcp_s3_federation.config import LimitsConfig, load_config
+from gcp_s3_federation.config import load_config
+from gcp_s3_federation.models import LimitsConfig
 from tools.gate import GateResult, markdown, run_gate, table
 from tools.mock_cloud import CONFIG_KEY, PlanResult, RecordedResource, run_program, stack_config
 

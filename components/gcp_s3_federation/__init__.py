@@ -16,9 +16,10 @@ from .args import (
 )
 from .audit import AuditTrail
 from .cloud_run import CloudRunService
-from .config import ConfigError, FederationConfig, load_config
+from .config import ConfigError, load_config
 from .dataproc import DataprocCluster
 from .federated_role import FederatedRole
+from .models import FederationConfig
 from .oidc_provider import GoogleOidcProvider
 from .prefix_access import PrefixAccessPolicy
 from .secure_bucket import SecureBucket

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import FederationConfig, WorkloadConfig
 from .documents import (
     GOOGLE_PROVIDER,
     PrefixGrant,
@@ -20,6 +19,7 @@ from .documents import (
     minified_size,
     prefix_access_policy,
 )
+from .models import FederationConfig, WorkloadConfig
 from .naming import session_name
 
 INLINE_POLICIES_PER_ROLE = 10240

@@ -7,7 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .args import GoogleOidcProviderArgs
-from .config import MAX_OIDC_CLIENT_IDS
+from .fields import MAX_OIDC_CLIENT_IDS
 from .naming import MANAGED_BY
 
 GOOGLE_ISSUER_URL = "https://accounts.google.com"

@@ -17,8 +17,8 @@ from .args import (
     SecureBucketArgs,
 )
 from .audit import AuditTrail
-from .config import FederationConfig, WorkloadConfig
 from .documents import GOOGLE_PROVIDER
+from .models import FederationConfig, WorkloadConfig
 from .naming import aws_tags
 from .oidc_provider import GoogleOidcProvider
 from .secure_bucket import SecureBucket

@@ -1,0 +1,288 @@
+"""The stack-config models: the shape of `gcp-s3-federation:federation`, with every field rule taken
+from `fields.py`. Frozen and strict about unknown keys; `config.load_config` is the way in."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .fields import (
+    DEFAULT_SESSION_SECONDS,
+    SERVICE_ACCOUNT_ID_RULE,
+    Access,
+    Audience,
+    AwsAccount,
+    AwsRegion,
+    BucketName,
+    Environment,
+    GcpProject,
+    KmsKeyArn,
+    OidcProviderArn,
+    PermissionsBoundaryArn,
+    Prefix,
+    PrincipalArn,
+    SessionSeconds,
+    WorkloadKind,
+    WorkloadName,
+    check_service_account_id,
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AwsPlacement(_Model):
+    """Where the data lives."""
+
+    account_id: AwsAccount = Field(description="12-digit AWS account that holds the buckets and roles.")
+    region: AwsRegion = Field(description="AWS region of the buckets, e.g. eu-west-1.")
+
+
+class GcpPlacement(_Model):
+    """Where the workloads run."""
+
+    project: GcpProject = Field(description="GCP project id that owns the service accounts.")
+    region: str = Field(description="GCP region for Cloud Run and Dataproc, e.g. europe-west1.")
+
+
+class TrustConfig(_Model):
+    """How AWS recognises Google-issued tokens."""
+
+    mode: Literal["builtin", "oidc-provider"] = Field(
+        default="builtin",
+        description="builtin: the Federated accounts.google.com principal (AWS-documented default). "
+        "oidc-provider: an IAM OIDC provider for https://accounts.google.com.",
+    )
+    oidc_provider_arn: OidcProviderArn | None = Field(
+        default=None,
+        description="oidc-provider mode only: adopt this existing provider instead of creating one.",
+    )
+    audience: Audience | None = Field(
+        default=None,
+        description="Audience the workloads request; becomes accounts.google.com:oaud. "
+        "Default: gcp-s3-federation-<environment>.",
+    )
+
+    @model_validator(mode="after")
+    def _mode_matches_arn(self) -> TrustConfig:
+        if self.oidc_provider_arn is not None and self.mode != "oidc-provider":
+            raise ValueError("oidc_provider_arn is only valid with mode: oidc-provider")
+        return self
+
+
+class SessionConfig(_Model):
+    """Credential lifetimes. Short by default: 1 h; never more than 12 h."""
+
+    default_duration_seconds: SessionSeconds = Field(
+        default=DEFAULT_SESSION_SECONDS, description="DurationSeconds the workloads request (3600-43200)."
+    )
+    max_duration_seconds: SessionSeconds = Field(
+        default=DEFAULT_SESSION_SECONDS, description="Each role's MaxSessionDuration (3600-43200)."
+    )
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> SessionConfig:
+        if self.default_duration_seconds > self.max_duration_seconds:
+            raise ValueError("default_duration_seconds must not exceed max_duration_seconds")
+        return self
+
+
+class BucketConfig(_Model):
+    """A bucket the workloads are granted prefixes in."""
+
+    name: BucketName = Field(description="S3 bucket name.")
+    mode: Literal["create", "adopt"] = Field(
+        default="create", description="create a hardened bucket and key, or adopt an existing bucket."
+    )
+    kms_key_arn: KmsKeyArn | None = Field(
+        default=None, description="adopt mode: full ARN of the bucket's customer-managed KMS key."
+    )
+    manage_bucket_policy: bool | None = Field(
+        default=None,
+        description="Write the bucket policy. Default: yes when created; no when adopted, because a "
+        "bucket has one policy and writing ours would replace the owner's.",
+    )
+
+    @model_validator(mode="after")
+    def _adopt_needs_key(self) -> BucketConfig:
+        if self.mode == "adopt" and self.kms_key_arn is None:
+            raise ValueError("kms_key_arn is required when mode is adopt")
+        if self.mode == "create" and self.kms_key_arn is not None:
+            raise ValueError("kms_key_arn is only valid with mode: adopt (created buckets get their own key)")
+        return self
+
+    @property
+    def writes_bucket_policy(self) -> bool:
+        if self.manage_bucket_policy is None:
+            return self.mode == "create"
+        return self.manage_bucket_policy
+
+
+class Grant(_Model):
+    """Access to one prefix of one bucket."""
+
+    bucket: str = Field(description="Name of a bucket declared under buckets.")
+    prefix: Prefix = Field(description="Key prefix ending in '/', e.g. raw/events/.")
+    access: Access = Field(description="read, write or read-write.")
+
+
+class CloudRunConfig(_Model):
+    """A Cloud Run v2 service for a `cloud-run` workload (omit it to bring your own service)."""
+
+    image: str = Field(description="Container image, e.g. europe-docker.pkg.dev/p/r/app:1.2.3.")
+    ingress: Literal[
+        "INGRESS_TRAFFIC_ALL", "INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+    ] = Field(default="INGRESS_TRAFFIC_INTERNAL_ONLY", description="Who may reach the service.")
+    min_instances: int = Field(default=0, ge=0, le=1000, description="Minimum instances (0 scales to zero).")
+    max_instances: int = Field(default=10, ge=1, le=1000, description="Maximum instances.")
+    deletion_protection: bool = Field(default=True, description="Refuse to delete the service.")
+
+    @model_validator(mode="after")
+    def _scaling(self) -> CloudRunConfig:
+        if self.min_instances > self.max_instances:
+            raise ValueError("min_instances must not exceed max_instances")
+        return self
+
+
+class DataprocConfig(_Model):
+    """A Dataproc cluster for a `dataproc` workload, with S3A wired to web identity."""
+
+    image_version: str = Field(
+        default="2.3-debian12",
+        description="Dataproc image; 2.x = Hadoop 3.3 (AWS SDK v1), 3.x = Hadoop 3.4 (AWS SDK v2).",
+    )
+    subnetwork: str | None = Field(
+        default=None,
+        description="Subnetwork (internal IPs only, so it needs Private "
+        "Google Access and a NAT or PrivateLink route to S3 and STS).",
+    )
+    num_workers: int = Field(default=2, ge=2, le=1000, description="Primary workers.")
+    master_machine_type: str = Field(default="n2-standard-4", description="Master machine type.")
+    worker_machine_type: str = Field(default="n2-standard-4", description="Worker machine type.")
+    runtime_package: str = Field(
+        default="gcp-aws-credentials==0.1.0", description="pip requirement the init action installs on every node."
+    )
+    hadoop_aws_package: str | None = Field(
+        default=None,
+        description="Maven coordinates added to spark.jars.packages when the image lacks hadoop-aws "
+        "(e.g. org.apache.hadoop:hadoop-aws:3.3.6); by default the image's own jars are used.",
+    )
+
+    @field_validator("image_version")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not re.fullmatch(r"[23]\.[0-9]+(\.[0-9]+)?(-[a-z0-9]+)?", value):
+            raise ValueError("must be a Dataproc 2.x or 3.x image version such as 2.3-debian12")
+        return value
+
+
+class WorkloadConfig(_Model):
+    """One GCP workload; it gets its own service account and its own AWS role."""
+
+    name: WorkloadName = Field(description="Workload name: 2-40 chars of [a-z0-9-], starting with a letter.")
+    kind: WorkloadKind = Field(description="cloud-run, dataproc or service-account-only.")
+    service_account_id: str | None = Field(
+        default=None, description="GCP service account id (6-30 chars). Default: the workload name."
+    )
+    grants: tuple[Grant, ...] = Field(min_length=1, description="Bucket prefixes this workload may use.")
+    revoke_sessions_issued_before: datetime | None = Field(
+        default=None,
+        description="Emergency switch: deny every session of this role issued before this instant (UTC).",
+    )
+    trust_suspended: bool = Field(default=False, description="Emergency switch: let no new session in.")
+    cloud_run: CloudRunConfig | None = Field(default=None, description="cloud-run kind: the service to create.")
+    dataproc: DataprocConfig | None = Field(default=None, description="dataproc kind: the cluster to create.")
+
+    @field_validator("revoke_sessions_issued_before")
+    @classmethod
+    def _revocation_instant(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return value
+        if value.tzinfo is None:
+            raise ValueError("must carry a timezone, e.g. 2026-11-23T10:00:00Z")
+        if value > datetime.now(UTC) + timedelta(minutes=5):
+            raise ValueError("must not be in the future: it would also refuse the sessions you issue next")
+        return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _compute_matches_kind(self) -> WorkloadConfig:
+        if self.cloud_run is not None and self.kind != "cloud-run":
+            raise ValueError("cloud_run is only valid with kind: cloud-run")
+        if self.dataproc is not None and self.kind != "dataproc":
+            raise ValueError("dataproc is only valid with kind: dataproc")
+        return self
+
+    @model_validator(mode="after")
+    def _account_id(self) -> WorkloadConfig:
+        try:
+            check_service_account_id(self.account_id)
+        except ValueError:
+            field = "service_account_id" if self.service_account_id else "name (used as service_account_id)"
+            raise ValueError(f"{field} {SERVICE_ACCOUNT_ID_RULE}") from None
+        return self
+
+    @property
+    def account_id(self) -> str:
+        return self.service_account_id or self.name
+
+
+class AuditConfig(_Model):
+    """Object-level audit: a CloudTrail trail with S3 data events for this stack's buckets."""
+
+    cloudtrail: bool = Field(default=True, description="Create the trail and its hardened log bucket.")
+    retention_days: int = Field(default=400, ge=90, le=3650, description="Days before log objects expire.")
+
+
+class LimitsConfig(_Model):
+    """AWS and GCP limits checked at plan time; raise them only after the provider raised the quota."""
+
+    trust_policy_chars: int = Field(
+        default=2048, ge=2048, le=8192, description="IAM role trust policy size quota (2,048 default; raisable)."
+    )
+    roles_per_account: int = Field(default=1000, ge=1, le=5000, description="IAM roles per account quota.")
+    service_accounts_per_project: int = Field(
+        default=100, ge=1, le=10000, description="GCP service accounts per project quota."
+    )
+
+
+class FederationConfig(_Model):
+    """The whole stack: placement, trust, lifetimes, buckets and workloads."""
+
+    environment: Environment = Field(description="Environment name (dev, prod, ...): 2-16 chars of [a-z0-9-].")
+    aws: AwsPlacement
+    gcp: GcpPlacement
+    trust: TrustConfig = TrustConfig()
+    sessions: SessionConfig = SessionConfig()
+    permissions_boundary_arn: PermissionsBoundaryArn | None = Field(
+        default=None, description="Optional permissions boundary attached to every federated role."
+    )
+    admin_principal_arns: tuple[PrincipalArn, ...] = Field(
+        default=(), description="Break-glass roles/users that the bucket policy lets past the path fence."
+    )
+    audit: AuditConfig = AuditConfig()
+    limits: LimitsConfig = LimitsConfig()
+    buckets: tuple[BucketConfig, ...] = Field(min_length=1)
+    workloads: tuple[WorkloadConfig, ...] = Field(default=())
+
+    @property
+    def audience(self) -> str:
+        return self.trust.audience or f"gcp-s3-federation-{self.environment}"
+
+    @property
+    def trail_name(self) -> str:
+        return f"gcp-federation-{self.environment}"
+
+    @property
+    def audit_log_bucket(self) -> str:
+        return f"gcp-federation-{self.environment}-audit-{self.aws.account_id}"
+
+    @property
+    def role_path(self) -> str:
+        return f"/gcp-federation/{self.environment}/"
+
+    def bucket(self, name: str) -> BucketConfig:
+        return next(b for b in self.buckets if b.name == name)

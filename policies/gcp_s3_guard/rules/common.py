@@ -1,0 +1,157 @@
+"""Shared by the rule modules: resource type tokens, action lists, and the document helpers.
+
+Checks read engine-shaped properties (camelCase keys; documents as JSON strings or objects). They
+never catch `UnknownValueError`: during preview an unknown value aborts the check, and the policy SDK
+reports "can't run policy ... during preview" as an advisory diagnostic; at `pulumi up` the values are
+known and the check runs before the resource is created.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..documents import (
+    WEB_IDENTITY,
+    Statement,
+    UnreadableDocumentError,
+    as_list,
+    is_google_federation,
+    is_sequence,
+    parse,
+    statements,
+)
+from ..model import Resource
+
+ROLE = "aws:iam/role:Role"
+IDENTITY_POLICY_TYPES = frozenset(
+    {
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/policy:Policy",
+        "aws:iam/userPolicy:UserPolicy",
+        "aws:iam/groupPolicy:GroupPolicy",
+    }
+)
+ATTACHMENT_TYPES = frozenset(
+    {
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/policyAttachment:PolicyAttachment",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    }
+)
+BUCKET_TYPES = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
+SSE_CONFIG_TYPES = frozenset(
+    {
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    }
+)
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+CLOUD_RUN_V2_SERVICE = "gcp:cloudrunv2/service:Service"
+CLOUD_RUN_V2_JOB = "gcp:cloudrunv2/job:Job"
+DATAPROC_CLUSTER = "gcp:dataproc/cluster:Cluster"
+WORKLOAD_CONFIG_TYPES = frozenset(
+    {
+        CLOUD_RUN_V2_SERVICE,
+        CLOUD_RUN_V2_JOB,
+        "gcp:cloudrun/service:Service",
+        DATAPROC_CLUSTER,
+        "gcp:dataproc/job:Job",
+        "gcp:dataproc/workflowTemplate:WorkflowTemplate",
+        "gcp:compute/instance:Instance",
+        "gcp:compute/instanceTemplate:InstanceTemplate",
+        "gcp:cloudfunctionsv2/function:Function",
+    }
+)
+
+S3_DATA_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetObjectVersion")
+S3_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion")
+KMS_DATA_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+BROAD_MANAGED_POLICIES = ("AdministratorAccess", "PowerUserAccess", "AmazonS3FullAccess", "AmazonS3ReadOnlyAccess")
+AWS_KEY_ENV_NAMES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+S3A_SECRET_SUFFIXES = ("access.key", "secret.key", "session.token")
+ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+KMS_SSE_VALUES = ("aws:kms", "aws:kms:dsse")
+DEFAULT_COMPUTE_SA = re.compile(r"(-compute@developer|@appspot)\.gserviceaccount\.com$")
+
+_STS_KEYS = "AWS Service Authorization Reference, STS condition keys for accounts.google.com"
+
+
+def read_document(value: Any, what: str) -> tuple[dict[str, Any] | None, list[str]]:
+    try:
+        return parse(value), []
+    except UnreadableDocumentError as error:
+        return None, [f"{what} is unreadable: {error}"]
+
+
+def google_trust_statements(resource: Resource) -> Iterator[Statement]:
+    document, _ = read_document(resource.props.get("assumeRolePolicy"), "trust policy")
+    for statement in statements(document or {}):
+        if statement.allows and is_google_federation(statement) and statement.grants(WEB_IDENTITY):
+            yield statement
+
+
+def identity_documents(resource: Resource) -> Iterator[tuple[str, dict[str, Any] | None, list[str]]]:
+    """(label, document, problems) for every identity policy the resource carries."""
+    if resource.type in IDENTITY_POLICY_TYPES:
+        document, problems = read_document(resource.props.get("policy"), "policy document")
+        yield "policy", document, problems
+    elif resource.type == ROLE:
+        for index, inline in enumerate(as_list(resource.props.get("inlinePolicies"))):
+            if isinstance(inline, Mapping):
+                document, problems = read_document(inline.get("policy"), f"inline policy #{index}")
+                yield f"inline policy {inline.get('name') or index!r}", document, problems
+
+
+def allow_statements(resource: Resource) -> Iterator[tuple[str, Statement]]:
+    for label, document, _ in identity_documents(resource):
+        for statement in statements(document or {}):
+            if statement.allows:
+                yield f"{label}, {statement.label}", statement
+
+
+def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """(path, key, value) for every entry in nested mappings and lists."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            yield child, key, item
+            yield from walk(item, child)
+    elif is_sequence(value):
+        for index, item in enumerate(value):
+            child = f"{path}[{index}]"
+            yield child, index, item
+            yield from walk(item, child)
+
+
+def dig(props: Mapping[str, Any], *path: str) -> Any:
+    current: Any = props
+    for part in path:
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+    return current
+
+
+def bucket_policy_statements(resource: Resource) -> tuple[list[Statement], list[str]]:
+    document, problems = read_document(resource.props.get("policy"), "bucket policy")
+    return list(statements(document or {})), problems
+
+
+def check_no_resource(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    yield f"{resource.type.rsplit(':', 1)[-1]} {resource.name!r} creates a long-lived key"
+
+
+def sse_defaults(resource: Resource) -> list[Mapping[str, Any]]:
+    if resource.type in SSE_CONFIG_TYPES:
+        rules = as_list(resource.props.get("rules"))
+    else:
+        inline = resource.props.get("serverSideEncryptionConfiguration")
+        rules = as_list(dig(inline, "rule")) if isinstance(inline, Mapping) else []
+    return [r.get("applyServerSideEncryptionByDefault") or {} for r in rules if isinstance(r, Mapping)]
