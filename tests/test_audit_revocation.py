@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from gcp_aws_credentials.evaluate import Decision, Request, evaluate
 from gcp_s3_federation.audit import data_event_selectors
 from gcp_s3_federation.config import ConfigError, load_config
 from gcp_s3_federation.documents import (
@@ -54,6 +55,37 @@ def test_audit_bucket_policy_is_write_only_for_cloudtrail() -> None:
 def test_audit_key_policy_scopes_cloudtrail_to_the_trail() -> None:
     by_sid = {s["Sid"]: s for s in audit_log_key_policy("111122223333", TRAIL)["Statement"]}
     assert by_sid["CloudTrailEncryptsLogs"]["Condition"]["StringEquals"] == {"aws:SourceArn": TRAIL}
+    assert by_sid["CloudTrailDescribesKey"]["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL}}
+
+
+def _cloudtrail(action: str, resource: str, context: dict[str, list[str]], document: dict[str, Any]) -> Decision:
+    request = Request(action, resource, {"aws:sourcearn": [TRAIL], **context}, service="cloudtrail.amazonaws.com")
+    return evaluate([("policy", document)], request)
+
+
+@pytest.mark.parametrize(
+    ("key", "sse", "allowed"),
+    [
+        ("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/12/01/log.json.gz", "aws:kms", True),
+        ("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/12/01/log.json.gz", None, True),
+        ("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/12/01/log.json.gz", "AES256", False),
+        ("AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/12/01/digest.json.gz", "AES256", True),
+        ("AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/12/01/digest.json.gz", "aws:kms", True),
+        ("AWSLogs/999999999999/CloudTrail/eu-west-1/log.json.gz", "aws:kms", False),
+    ],
+)
+def test_cloudtrail_can_deliver_log_and_digest_files(key: str, sse: str | None, allowed: bool) -> None:
+    """Digest files are SSE-S3 (CloudTrail User Guide, security best practices); logs are SSE-KMS."""
+    document = audit_log_bucket_policy("logs", "111122223333", TRAIL)
+    context = {"aws:securetransport": ["true"], **({"s3:x-amz-server-side-encryption": [sse]} if sse else {})}
+    decision = _cloudtrail("s3:PutObject", f"arn:aws:s3:::logs/{key}", context, document)
+    assert decision.allowed is allowed, decision.reason
+
+
+def test_cloudtrail_can_describe_the_key_without_encryption_context() -> None:
+    document = audit_log_key_policy("111122223333", TRAIL)
+    assert _cloudtrail("kms:DescribeKey", "*", {}, document).allowed
+    assert not _cloudtrail("kms:GenerateDataKey", "*", {}, document).allowed  # needs the trail's context
 
 
 def test_data_event_selectors_grow_with_buckets_not_workloads() -> None:

@@ -108,6 +108,7 @@ def test_secure_bucket_created_is_hardened_and_retained() -> None:
         "aws:kms/alias:Alias",
         "aws:kms/key:Key",
         "aws:s3/bucket:Bucket",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
         "aws:s3/bucketPolicy:BucketPolicy",
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
@@ -130,6 +131,16 @@ def test_secure_bucket_created_is_hardened_and_retained() -> None:
     assert rule["bucketKeyEnabled"] is True
     assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
     assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"].startswith("arn:aws:kms:")
+    assert rule["blockedEncryptionTypes"] == ["SSE-C"]
+    lifecycle = _only(result, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs
+    assert lifecycle["rules"] == [
+        {
+            "id": "abort-incomplete-multipart-uploads",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+        }
+    ]
     ownership = _only(result, "aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
     assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     versioning = _only(result, "aws:s3/bucketVersioning:BucketVersioning").inputs

@@ -182,6 +182,13 @@ def test_kms_alias_is_not_a_key_arn(dev_federation: dict[str, Any]) -> None:
     assert any(p.startswith("buckets[0].kms_key_arn: must be a full KMS key ARN") for p in _problems(dev_federation))
 
 
+@pytest.mark.parametrize("days", [0, 366, "seven"])
+def test_abort_incomplete_uploads_days_bounds(dev_federation: dict[str, Any], days: Any) -> None:
+    dev_federation["buckets"][0]["abort_incomplete_uploads_after_days"] = days
+    problems = _problems(dev_federation)
+    assert any(p.startswith("buckets[0].abort_incomplete_uploads_after_days: ") for p in problems), problems
+
+
 def test_admin_principals_must_be_exact(dev_federation: dict[str, Any]) -> None:
     dev_federation["admin_principal_arns"] = ["arn:aws:iam::111122223333:role/*"]
     assert any(p.startswith("admin_principal_arns[0]: must be an exact IAM role") for p in _problems(dev_federation))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from gcp_aws_credentials.evaluate import Decision, Request, evaluate
 from gcp_s3_federation.documents import (
     PrefixGrant,
     bucket_policy,
@@ -56,13 +59,14 @@ def test_read_grant() -> None:
             "Effect": "Allow",
             "Action": "s3:ListBucket",
             "Resource": "arn:aws:s3:::lake",
-            "Condition": {"StringLike": {"s3:prefix": ["raw/events/*"]}},
+            "Condition": {"StringLike": {"s3:prefix": ["raw/events/*"]}, "Bool": {"aws:SecureTransport": "true"}},
         },
         {
             "Sid": "ReadObjects",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "Resource": ["arn:aws:s3:::lake/raw/events/*"],
+            "Resource": ["arn:aws:s3:::lake/raw/events/*", "arn:aws:s3:::lake/raw/events"],
+            "Condition": {"Bool": {"aws:SecureTransport": "true"}},
         },
         {
             "Sid": "DecryptThroughS3",
@@ -84,6 +88,7 @@ def test_write_grant_has_no_read_and_can_encrypt() -> None:
         "s3:ListMultipartUploadParts",
         "s3:DeleteObject",
     ]
+    assert by_sid["WriteObjects"]["Resource"] == ["arn:aws:s3:::lake/out/*"]
     assert by_sid["EncryptThroughS3"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert "s3:DeleteObjectVersion" not in str(statements)
 
@@ -107,48 +112,113 @@ def test_grants_merge_per_access_mode_and_bucket() -> None:
     assert by_sid["ListLake"]["Condition"]["StringLike"]["s3:prefix"] == ["a/*", "b/*"]
     assert by_sid["ReadObjects"]["Resource"] == [
         "arn:aws:s3:::lake/a/*",
+        "arn:aws:s3:::lake/a",
         "arn:aws:s3:::lake/b/*",
+        "arn:aws:s3:::lake/b",
         "arn:aws:s3:::archive/c/*",
+        "arn:aws:s3:::archive/c",
     ]
     assert by_sid["WriteObjects"]["Resource"] == ["arn:aws:s3:::lake/b/*"]
     assert by_sid["EncryptThroughS3"]["Resource"] == [KEY]
     assert by_sid["DecryptThroughS3"]["Resource"] == [OTHER_KEY]
 
 
-def test_bucket_policy_statements() -> None:
-    document = bucket_policy("lake", KEY, "111122223333", "/gcp-federation/dev/", ["arn:aws:iam::111122223333:role/bg"])
-    by_sid = {s["Sid"]: s for s in document["Statement"]}
-    assert all(s["Effect"] == "Deny" for s in document["Statement"])
-    assert by_sid["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert by_sid["DenyUploadsWithoutSseHeader"]["Condition"] == {"Null": {"s3:x-amz-server-side-encryption": "true"}}
-    assert by_sid["DenyUploadsNotSseKms"]["Condition"] == {
-        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}
-    }
-    assert by_sid["DenyUploadsNotNamingBucketKey"]["Condition"] == {
-        "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KEY}
-    }
-    fence = by_sid["DenyObjectAccessOutsideFederationPath"]
-    assert fence["Resource"] == "arn:aws:s3:::lake/*"
-    assert fence["Condition"] == {
-        "ArnNotLike": {
-            "aws:PrincipalArn": [
-                "arn:aws:iam::111122223333:role/gcp-federation/dev/*",
-                "arn:aws:iam::111122223333:role/bg",
-            ]
-        }
-    }
+ROLE = "arn:aws:iam::111122223333:role/gcp-federation/dev/etl"
+BUCKET_POLICY = bucket_policy(
+    "lake", KEY, "111122223333", "/gcp-federation/dev/", ["arn:aws:iam::111122223333:role/bg"]
+)
 
 
-def test_key_policy_limits_use_to_federated_roles_through_s3() -> None:
-    document = kms_key_policy("111122223333", "eu-west-1", "/gcp-federation/dev/")
+def _bucket_policy_decides(action: str, resource: str, headers: dict[str, str], principal: str = ROLE) -> Decision:
+    context = {"aws:securetransport": ["true"], "aws:principalarn": [principal], "aws:principalisawsservice": ["false"]}
+    context |= {k.lower(): [v] for k, v in headers.items()}
+    return evaluate([("bucket policy", BUCKET_POLICY)], Request(action, resource, context, principal_arn=principal))
+
+
+def _denied_by(decision: Decision) -> str | None:
+    return decision.deciding.sid if decision.deciding is not None and decision.deciding.effect == "Deny" else None
+
+
+SSE = "s3:x-amz-server-side-encryption"
+SSE_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+
+
+@pytest.mark.parametrize(
+    ("headers", "denied_by"),
+    [
+        # no SSE header: PutObject relying on the default, and every UploadPart / CompleteMultipartUpload
+        ({}, None),
+        ({SSE: "aws:kms", SSE_KEY: KEY}, None),
+        ({SSE: "aws:kms"}, "DenyKmsWithoutKeyId"),
+        ({SSE: "aws:kms", SSE_KEY: OTHER_KEY}, "DenyKmsKeyOtherThanBucketKey"),
+        ({SSE: "aws:kms", SSE_KEY: "alias/aws/s3"}, "DenyKmsKeyOtherThanBucketKey"),
+        ({SSE: "AES256"}, "DenySseOtherThanKms"),
+        ({SSE: "aws:kms:dsse", SSE_KEY: KEY}, "DenySseOtherThanKms"),
+        ({"s3:x-amz-server-side-encryption-customer-algorithm": "AES256"}, "DenySseC"),
+    ],
+)
+def test_bucket_policy_denies_a_write_only_when_an_sse_header_is_present_and_wrong(
+    headers: dict[str, str], denied_by: str | None
+) -> None:
+    decision = _bucket_policy_decides("s3:PutObject", "arn:aws:s3:::lake/out/part-0000", headers)
+    assert _denied_by(decision) == denied_by, decision.reason
+
+
+def test_bucket_policy_fence_covers_objects_and_listings_outside_the_role_path() -> None:
+    outsider = "arn:aws:iam::111122223333:role/analyst"
+    for action, resource in [
+        ("s3:GetObject", "arn:aws:s3:::lake/raw/x"),
+        ("s3:ReplicateObject", "arn:aws:s3:::lake/raw/x"),
+        ("s3:PutObjectAcl", "arn:aws:s3:::lake/raw/x"),
+        ("s3:ListBucketVersions", "arn:aws:s3:::lake"),
+        ("s3:ListBucketMultipartUploads", "arn:aws:s3:::lake"),
+    ]:
+        assert _denied_by(_bucket_policy_decides(action, resource, {}, outsider)), action
+        assert _denied_by(_bucket_policy_decides(action, resource, {})) is None, action
+        assert _denied_by(_bucket_policy_decides(action, resource, {}, "arn:aws:iam::111122223333:role/bg")) is None
+    # bucket configuration and HeadBucket (s3:ListBucket) stay with the account's IAM, so the deploying
+    # principal is not locked out
+    for action in ("s3:PutBucketPolicy", "s3:ListBucket"):
+        assert _denied_by(_bucket_policy_decides(action, "arn:aws:s3:::lake", {}, outsider)) is None
+
+
+def test_bucket_policy_denies_plain_http_for_everyone() -> None:
+    context = {"aws:securetransport": ["false"], "aws:principalarn": [ROLE]}
+    decision = evaluate(
+        [("bucket policy", BUCKET_POLICY)],
+        Request("s3:GetObject", "arn:aws:s3:::lake/raw/x", context, principal_arn=ROLE),
+    )
+    assert _denied_by(decision) == "DenyInsecureTransport"
+
+
+def test_key_policy_limits_use_to_federated_roles_through_s3_for_this_bucket() -> None:
+    document = kms_key_policy("111122223333", "eu-west-1", "/gcp-federation/dev/", "lake")
     admin, use = document["Statement"]
     assert admin["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
     assert not any(a in admin["Action"] for a in ("kms:Decrypt", "kms:GenerateDataKey", "kms:*"))
     assert use["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert use["Condition"] == {
         "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:CallerAccount": "111122223333"},
+        "StringLike": {"kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*"]},
         "ArnLike": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/gcp-federation/dev/*"]},
     }
+
+
+@pytest.mark.parametrize(
+    ("encryption_context", "allowed"),
+    [("arn:aws:s3:::lake", True), ("arn:aws:s3:::lake/raw/x", True), ("arn:aws:s3:::other", False)],
+)
+def test_key_policy_follows_the_bucket_key_encryption_context(encryption_context: str, allowed: bool) -> None:
+    """Bucket keys: context = bucket ARN; objects written without them: the object ARN."""
+    document = kms_key_policy("111122223333", "eu-west-1", "/gcp-federation/dev/", "lake")
+    context = {
+        "kms:viaservice": ["s3.eu-west-1.amazonaws.com"],
+        "kms:calleraccount": ["111122223333"],
+        "aws:principalarn": [ROLE],
+        "kms:encryptioncontext:aws:s3:arn": [encryption_context],
+    }
+    decision = evaluate([("key policy", document)], Request("kms:GenerateDataKey", "*", context, principal_arn=ROLE))
+    assert decision.allowed is allowed, decision.reason
 
 
 def test_minified_size_ignores_whitespace() -> None:

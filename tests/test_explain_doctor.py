@@ -150,7 +150,7 @@ def _key_arn(docs: PlanDocuments) -> str:
             "ingest-api",
             {"action": "s3:PutObject", "key": "raw/events/a.json", "sse": "aws:kms"},
             False,
-            "explicitly denied by bucket policy of acme-dev-lake statement DenyUploadsNotNamingBucketKey",
+            "explicitly denied by bucket policy of acme-dev-lake statement DenyKmsWithoutKeyId",
         ),
         ("nightly-etl", {"action": "s3:GetObject", "key": "raw/events/a.json"}, True, "allowed by"),
         ("nightly-etl", {"action": "s3:GetObject", "key": "other/a.json"}, False, "implicitly denied"),
@@ -163,9 +163,17 @@ def _key_arn(docs: PlanDocuments) -> str:
         (
             "ingest-api",
             {"action": "s3:PutObject", "key": "raw/events/a.json"},
-            False,
-            "explicitly denied by bucket policy of acme-dev-lake statement DenyUploadsWithoutSseHeader",
+            True,
+            "KMS (key policy): ALLOW",
         ),
+        (
+            "ingest-api",
+            {"action": "s3:PutObject", "key": "raw/events/a.json", "sse": "AES256"},
+            False,
+            "explicitly denied by bucket policy of acme-dev-lake statement DenySseOtherThanKms",
+        ),
+        ("nightly-etl", {"action": "s3:GetObject", "key": "curated/daily"}, True, "allowed by"),
+        ("nightly-etl", {"action": "s3:GetObject", "key": "curated/daily-x/a"}, False, "implicitly denied"),
         (
             "ingest-api",
             {
@@ -175,7 +183,7 @@ def _key_arn(docs: PlanDocuments) -> str:
                 "sse_kms_key_id": "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555",
             },
             False,
-            "explicitly denied by bucket policy of acme-dev-lake statement DenyUploadsNotNamingBucketKey",
+            "explicitly denied by bucket policy of acme-dev-lake statement DenyKmsKeyOtherThanBucketKey",
         ),
         ("nightly-etl", {"action": "s3:ListBucket", "key": None}, False, "implicitly denied"),
         ("nightly-etl", {"action": "s3:ListBucket", "key": "curated/daily/2026/"}, True, "allowed by"),
@@ -249,13 +257,37 @@ def test_explain_cli_exit_codes(report: Path, documents: dict[str, PlanDocuments
 ROLE_ARN = "arn:aws:iam::123456789012:role/gcp-federation/dev/gcpfed-dev-nightly-etl"
 
 
-@pytest.fixture
-def lake(aws_env: str) -> tuple[str, str]:
+def _lake(default_encryption: bool) -> tuple[str, str]:
     harness = boto3.Session(aws_access_key_id="harness", aws_secret_access_key="harness", region_name="eu-west-1")
     key = harness.client("kms").create_key()["KeyMetadata"]["Arn"]
     name = f"lake-{os.urandom(4).hex()}"
-    harness.client("s3").create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3 = harness.client("s3")
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    if default_encryption:
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
     return name, key
+
+
+@pytest.fixture
+def lake(aws_env: str) -> tuple[str, str]:
+    """A bucket with the default encryption the stack renders (SSE-KMS with the key's ARN)."""
+    return _lake(default_encryption=True)
+
+
+def test_doctor_finds_an_adopted_bucket_without_sse_kms_default(metadata: FakeMetadata, aws_env: str) -> None:
+    steps = _doctor(*_lake(default_encryption=False))
+    assert [s.ok for s in steps] == [True, True, True, True, False]
+    assert steps[-1].cause == "the bucket's default encryption is not SSE-KMS with the expected key"
 
 
 def _doctor(bucket: str, key: str, **changes: Any) -> list[Any]:

@@ -119,7 +119,8 @@ def test_example_federates_an_existing_bucket_offline() -> None:
         result.outputs["role_arn"] == "arn:aws:iam::444455556666:role/gcp-federation/example/gcpfed-example-reports-api"
     )
     policy = json.loads(result.outputs["bucket_policy_for_the_owner_to_merge"])
-    assert policy["Statement"][-1]["Resource"] == "arn:aws:s3:::acme-shared-reports/*"
+    fence = {s["Sid"]: s for s in policy["Statement"]}["DenyDataAccessOutsideFederationPath"]
+    assert fence["Resource"] == "arn:aws:s3:::acme-shared-reports/*"
 
 
 def test_one_stack_two_accounts_two_projects() -> None:

@@ -89,6 +89,9 @@ class SecureBucketArgs(TypedDict):
     """Write the bucket policy (default true; an adopted bucket's policy would be replaced)."""
     admin_principal_arns: NotRequired[list[str]]
     """Break-glass role or user ARNs let past the path fence."""
+    abort_incomplete_uploads_after_days: NotRequired[int]
+    """Created buckets: a lifecycle rule aborts multipart uploads still incomplete after this many days
+    (default 7)."""
     tags: NotRequired[dict[str, str]]
     """Tags for the bucket and key."""
 

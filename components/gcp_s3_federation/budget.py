@@ -88,7 +88,7 @@ def stack_documents(config: FederationConfig) -> list[Measurement]:
             found.append(Measurement(owner, "bucket policy", minified_size(document), BUCKET_POLICY))
         if bucket.mode == "create":
             key = kms_key_policy(
-                config.aws.account_id, config.aws.region, config.role_path, config.admin_principal_arns
+                config.aws.account_id, config.aws.region, config.role_path, bucket.name, config.admin_principal_arns
             )
             found.append(Measurement(owner, "key policy", minified_size(key), KEY_POLICY))
     return found

@@ -20,6 +20,14 @@ VERSION = "2012-10-17"
 GOOGLE_PROVIDER = "accounts.google.com"
 WEB_IDENTITY_ACTION = "sts:AssumeRoleWithWebIdentity"
 SSE_KMS = "aws:kms"
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+SSE_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+SSE_C_HEADER = "s3:x-amz-server-side-encryption-customer-algorithm"
+# Deny statements on writes must only fire when a header is present: UploadPart, UploadPartCopy and
+# CompleteMultipartUpload are authorized as s3:PutObject but carry no SSE header (S3 API reference,
+# UploadPart; S3 User Guide "Multipart upload and permissions"; boto/s3transfer#274).
+HEADER_PRESENT = "false"
+TLS_ONLY = {"Bool": {"aws:SecureTransport": "true"}}
 
 READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 # DeleteObject belongs to write: Hadoop S3A and Spark committers delete temporary objects and
@@ -28,16 +36,11 @@ READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:DeleteObject")
 KMS_READ_ACTIONS = ("kms:Decrypt",)
 KMS_WRITE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
-# Object-level data actions fenced by the bucket policy. Bucket-level reads (ListBucket/HeadBucket)
-# are left to identity policies so that the deploying principal can still manage the bucket.
-FENCED_OBJECT_ACTIONS = (
-    "s3:GetObject*",
-    "s3:PutObject*",
-    "s3:DeleteObject*",
-    "s3:RestoreObject",
-    "s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts",
-)
+# Bucket-level requests that reveal object data (versions, pending uploads); the fence denies them,
+# and every object action, outside the federation path. `s3:ListBucket` is left to identity policies:
+# HeadBucket is authorized as s3:ListBucket (S3 API reference, HeadBucket) and the deploying principal
+# needs it to read the bucket back; bucket configuration likewise stays with the account's IAM.
+FENCED_BUCKET_ACTIONS = ("s3:ListBucketVersions", "s3:ListBucketMultipartUploads")
 KEY_ADMIN_ACTIONS = (
     "kms:Create*",
     "kms:Describe*",
@@ -119,7 +122,10 @@ def prefix_access_policy(grants: Sequence[PrefixGrant], region: str, partition: 
     """Least-privilege identity policy for a set of prefix grants.
 
     Statements are merged per access mode, so the document grows by one ARN per grant, not by a
-    statement per grant. Listing is allowed per bucket only under the granted prefixes.
+    statement per grant. Listing is allowed per bucket only under the granted prefixes. Reads also
+    cover the exact key `prefix` without its slash: Hadoop S3A's getFileStatus HEADs that key before it
+    lists `prefix/`, and a 403 there fails the job (hadoop-aws `S3AFileSystem.s3GetFileStatus`;
+    federation-facts section 6). Every S3 allow requires TLS, so TLS holds on adopted buckets too.
     """
     statements: list[Document] = []
     for bucket in _unique(g.bucket for g in grants):
@@ -130,25 +136,25 @@ def prefix_access_policy(grants: Sequence[PrefixGrant], region: str, partition: 
                 "Effect": "Allow",
                 "Action": "s3:ListBucket",
                 "Resource": bucket_arn(bucket, partition),
-                "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
+                "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}, **TLS_ONLY},
             }
         )
-    object_statements: tuple[tuple[str, tuple[str, ...], list[PrefixGrant]], ...] = (
-        ("ReadObjects", READ_ACTIONS, [g for g in grants if g.reads]),
-        ("WriteObjects", WRITE_ACTIONS, [g for g in grants if g.writes]),
+    read_grants, write_grants = [g for g in grants if g.reads], [g for g in grants if g.writes]
+    object_statements: tuple[tuple[str, tuple[str, ...], list[str]], ...] = (
+        ("ReadObjects", READ_ACTIONS, _unique(arn for g in read_grants for arn in _read_arns(g, partition))),
+        (
+            "WriteObjects",
+            WRITE_ACTIONS,
+            _unique(f"{bucket_arn(g.bucket, partition)}/{g.prefix}*" for g in write_grants),
+        ),
     )
-    for sid, actions, selected in object_statements:
-        if selected:
+    for sid, actions, resources in object_statements:
+        if resources:
             statements.append(
-                {
-                    "Sid": sid,
-                    "Effect": "Allow",
-                    "Action": list(actions),
-                    "Resource": _unique(f"{bucket_arn(g.bucket, partition)}/{g.prefix}*" for g in selected),
-                }
+                {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resources, "Condition": TLS_ONLY}
             )
     via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
-    write_keys = _unique(g.kms_key_arn for g in grants if g.writes)
+    write_keys = _unique(g.kms_key_arn for g in write_grants)
     read_only_keys = [k for k in _unique(g.kms_key_arn for g in grants) if k not in write_keys]
     kms_statements: tuple[tuple[str, tuple[str, ...], list[str]], ...] = (
         ("EncryptThroughS3", KMS_WRITE_ACTIONS, write_keys),
@@ -162,9 +168,51 @@ def prefix_access_policy(grants: Sequence[PrefixGrant], region: str, partition: 
     return {"Version": VERSION, "Statement": statements}
 
 
+def _read_arns(grant: PrefixGrant, partition: str) -> tuple[str, str]:
+    """`prefix/*` (which also matches the marker key `prefix/`) and the exact key `prefix`."""
+    arn = bucket_arn(grant.bucket, partition)
+    return f"{arn}/{grant.prefix}*", f"{arn}/{grant.prefix.rstrip('/')}"
+
+
 def role_path_pattern(account_id: str, role_path: str, partition: str = "aws") -> str:
     """ARN pattern matching every role under the environment's federated path."""
     return f"arn:{partition}:iam::{account_id}:role{role_path}*"
+
+
+def sse_kms_write_denies(objects: str, kms_key_arn: str) -> list[Document]:
+    """Deny writes whose SSE headers are present and wrong; a write without SSE headers gets the
+    bucket's default (SSE-KMS with `kms_key_arn`) and passes, so multipart parts pass too.
+
+    - a header other than `aws:kms` (SSE-S3, DSSE-KMS);
+    - a key id other than the bucket's key ARN (S3 matches the condition key against the key ARN; S3
+      User Guide "Requiring SSE-KMS for all objects written to a bucket");
+    - `aws:kms` without a key id, which makes S3 use the AWS-managed `aws/s3` key, not the bucket
+      default (S3 User Guide "Specifying server-side encryption with AWS KMS"; aws-cdk#18262);
+    - SSE-C (customer-provided keys, header `x-amz-server-side-encryption-customer-algorithm`).
+    """
+
+    def deny(sid: str, condition: Document) -> Document:
+        return {
+            "Sid": sid,
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": condition,
+        }
+
+    return [
+        deny(
+            "DenySseOtherThanKms",
+            {"Null": {SSE_HEADER: HEADER_PRESENT}, "StringNotEquals": {SSE_HEADER: SSE_KMS}},
+        ),
+        deny(
+            "DenyKmsKeyOtherThanBucketKey",
+            {"Null": {SSE_KEY_HEADER: HEADER_PRESENT}, "StringNotEquals": {SSE_KEY_HEADER: kms_key_arn}},
+        ),
+        deny("DenyKmsWithoutKeyId", {"StringEquals": {SSE_HEADER: SSE_KMS}, "Null": {SSE_KEY_HEADER: "true"}}),
+        deny("DenySseC", {"Null": {SSE_C_HEADER: HEADER_PRESENT}}),
+    ]
 
 
 def bucket_policy(
@@ -177,9 +225,10 @@ def bucket_policy(
 ) -> Document:
     """Bucket policy whose size does not depend on the number of workloads.
 
-    TLS only; every upload must name SSE-KMS and this bucket's key ARN (missing headers are denied,
-    not left to default encryption); object data is reachable only from the environment's federated
-    role path and the listed break-glass principals.
+    TLS only; writes may name no encryption (the bucket default, SSE-KMS with this key, applies) or
+    exactly SSE-KMS with this key's ARN (`sse_kms_write_denies`); object data and listings are
+    reachable only from the environment's federated role path, the listed break-glass principals and
+    AWS services.
     """
     arn = bucket_arn(bucket, partition)
     objects = f"{arn}/*"
@@ -187,48 +236,38 @@ def bucket_policy(
         "Version": VERSION,
         "Statement": [
             _deny_insecure_transport(arn),
+            *sse_kms_write_denies(objects, kms_key_arn),
             {
-                "Sid": "DenyUploadsWithoutSseHeader",
+                "Sid": "DenyDataAccessOutsideFederationPath",
                 "Effect": "Deny",
                 "Principal": "*",
-                "Action": "s3:PutObject",
+                "Action": ["s3:*"],
                 "Resource": objects,
-                "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}},
+                "Condition": _outside_federation_path(account_id, role_path, admin_principal_arns, partition),
             },
             {
-                "Sid": "DenyUploadsNotSseKms",
+                "Sid": "DenyListingOutsideFederationPath",
                 "Effect": "Deny",
                 "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": SSE_KMS}},
-            },
-            {
-                # A negated operator is true when the header is missing (IfExists would change nothing),
-                # so uploads must name this key: no fallback to the aws/s3 key or another CMK.
-                "Sid": "DenyUploadsNotNamingBucketKey",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:PutObject",
-                "Resource": objects,
-                "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn}},
-            },
-            {
-                "Sid": "DenyObjectAccessOutsideFederationPath",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": list(FENCED_OBJECT_ACTIONS),
-                "Resource": objects,
-                "Condition": {
-                    "ArnNotLike": {
-                        "aws:PrincipalArn": [
-                            role_path_pattern(account_id, role_path, partition),
-                            *admin_principal_arns,
-                        ]
-                    }
-                },
+                "Action": list(FENCED_BUCKET_ACTIONS),
+                "Resource": arn,
+                "Condition": _outside_federation_path(account_id, role_path, admin_principal_arns, partition),
             },
         ],
+    }
+
+
+def _outside_federation_path(
+    account_id: str, role_path: str, admin_principal_arns: Sequence[str], partition: str
+) -> Document:
+    """True for callers that are neither federated roles, nor break-glass principals, nor AWS services
+    (`aws:PrincipalIsAWSService` is present and true only for service principals; IAM User Guide,
+    global condition keys)."""
+    return {
+        "ArnNotLike": {
+            "aws:PrincipalArn": [role_path_pattern(account_id, role_path, partition), *admin_principal_arns]
+        },
+        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
     }
 
 
@@ -236,12 +275,20 @@ def kms_key_policy(
     account_id: str,
     region: str,
     role_path: str,
+    bucket: str,
     admin_principal_arns: Sequence[str] = (),
     partition: str = "aws",
 ) -> Document:
     """Key policy: the account administers the key; only federated roles (and break-glass
-    principals) may use it, and only through S3 in the bucket's region."""
+    principals) may use it, only through S3 in the bucket's region, and only for this bucket.
+
+    S3 passes `aws:s3:arn` as encryption context: the bucket ARN when S3 Bucket Keys are on (this
+    project's default), the object ARN for objects written without them (S3 User Guide, "Encryption
+    context" and "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"). Both are allowed, so
+    objects written before bucket keys were enabled stay readable.
+    """
     root = f"arn:{partition}:iam::{account_id}:root"
+    arn = bucket_arn(bucket, partition)
     return {
         "Version": VERSION,
         "Statement": [
@@ -254,6 +301,7 @@ def kms_key_policy(
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com", "kms:CallerAccount": account_id},
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [arn, f"{arn}/*"]},
                     "ArnLike": {
                         "aws:PrincipalArn": [
                             role_path_pattern(account_id, role_path, partition),
@@ -334,25 +382,36 @@ def trail_arn(account_id: str, region: str, trail_name: str, partition: str = "a
 def audit_log_bucket_policy(bucket: str, account_id: str, trail: str, partition: str = "aws") -> Document:
     """CloudTrail may write (only under AWSLogs/<account>/), nobody may delete, TLS only.
 
-    Uploads naming another encryption than SSE-KMS are denied; uploads without the header get the
-    bucket's SSE-KMS default, so log delivery works whether or not CloudTrail sends the header.
+    CloudTrail writes log files with SSE-KMS but digest files (log file validation) with SSE-S3
+    (`AES256`), under `AWSLogs/<account>/CloudTrail-Digest/` (CloudTrail User Guide, "Security best
+    practices" and "CloudTrail digest file structure"). So a write naming an encryption is denied
+    unless it is `aws:kms`, or `AES256` for a digest file; a write with no header gets the bucket's
+    SSE-KMS default.
     """
     arn = bucket_arn(bucket, partition)
+    digests = f"{arn}/AWSLogs/{account_id}/CloudTrail-Digest/*"
     from_trail = {"StringEquals": {"aws:SourceArn": trail}}
     return {
         "Version": VERSION,
         "Statement": [
             _deny_insecure_transport(arn),
             {
-                "Sid": "DenyUploadsNotSseKms",
+                "Sid": "DenyLogFilesNotSseKms",
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:PutObject",
-                "Resource": f"{arn}/*",
-                # present and not aws:kms; an absent header falls to the bucket's SSE-KMS default
+                "NotResource": digests,
+                "Condition": {"Null": {SSE_HEADER: HEADER_PRESENT}, "StringNotEquals": {SSE_HEADER: SSE_KMS}},
+            },
+            {
+                "Sid": "DenyDigestFilesNotSseKmsOrSseS3",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": digests,
                 "Condition": {
-                    "StringNotEquals": {"s3:x-amz-server-side-encryption": SSE_KMS},
-                    "Null": {"s3:x-amz-server-side-encryption": "false"},
+                    "Null": {SSE_HEADER: HEADER_PRESENT},
+                    "StringNotEquals": {SSE_HEADER: [SSE_KMS, "AES256"]},
                 },
             },
             {
@@ -384,8 +443,14 @@ def audit_log_bucket_policy(bucket: str, account_id: str, trail: str, partition:
 
 def audit_log_key_policy(account_id: str, trail: str, partition: str = "aws") -> Document:
     """CloudTrail encrypts with the key for this trail only; the account administers it and may
-    decrypt the logs it owns."""
+    decrypt the logs it owns.
+
+    DescribeKey requests carry no encryption context, so CloudTrail's DescribeKey has its own
+    statement conditioned on the trail only (CloudTrail User Guide, "Configure AWS KMS key policies
+    for CloudTrail").
+    """
     root = f"arn:{partition}:iam::{account_id}:root"
+    from_trail = {"StringEquals": {"aws:SourceArn": trail}}
     trail_context = {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"}
     return {
         "Version": VERSION,
@@ -395,9 +460,17 @@ def audit_log_key_policy(account_id: str, trail: str, partition: str = "aws") ->
                 "Sid": "CloudTrailEncryptsLogs",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Action": "kms:GenerateDataKey*",
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceArn": trail}, "StringLike": trail_context},
+                "Condition": {**from_trail, "StringLike": trail_context},
+            },
+            {
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": from_trail,
             },
             {
                 "Sid": "AccountReadsLogs",

@@ -106,6 +106,13 @@ class BucketConfig(_Model):
         description="Write the bucket policy. Default: yes when created; no when adopted, because a "
         "bucket has one policy and writing ours would replace the owner's.",
     )
+    abort_incomplete_uploads_after_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="create mode: a lifecycle rule aborts multipart uploads still incomplete after this "
+        "many days (what S3A committers leave behind when they may not list uploads bucket-wide).",
+    )
 
     @model_validator(mode="after")
     def _adopt_needs_key(self) -> BucketConfig:

@@ -7,13 +7,19 @@ from .args import SecureBucketArgs
 from .documents import bucket_arn, bucket_policy, kms_key_policy, render
 
 KEY_DELETION_WINDOW_DAYS = 30
+ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
 
 
 def harden_bucket(
     name: str, bucket_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str], parent: pulumi.Resource
 ) -> aws.s3.BucketPublicAccessBlock:
-    """Owner-enforced objects, all four public-access blocks, SSE-KMS default with bucket keys, and
-    versioning; returns the public access block (a bucket policy should wait for it)."""
+    """Owner-enforced objects, all four public-access blocks, SSE-KMS default with the key's full ARN
+    and bucket keys, SSE-C blocked, and versioning; returns the public access block (a bucket policy
+    should wait for it).
+
+    Writes that name no encryption get this default, which is what lets multipart parts (which carry
+    no SSE header) through the bucket policy. `blocked_encryption_types` is S3's bucket-level SSE-C
+    block (S3 User Guide, "Blocking or unblocking SSE-C for a general purpose bucket")."""
     child = pulumi.ResourceOptions(parent=parent)
     aws.s3.BucketOwnershipControls(
         f"{name}-ownership", bucket=bucket_id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
@@ -37,6 +43,7 @@ def harden_bucket(
                     "kms_master_key_id": kms_key_arn,
                 },
                 "bucket_key_enabled": True,
+                "blocked_encryption_types": ["SSE-C"],
             }
         ],
         opts=child,
@@ -47,8 +54,23 @@ def harden_bucket(
     return public_access
 
 
+def abort_incomplete_uploads_rule(days: int) -> dict[str, object]:
+    """Lifecycle rule that aborts multipart uploads left incomplete after `days` (and frees their parts).
+
+    It replaces the bucket-wide `s3:ListBucketMultipartUploads` that S3A committers would need to clean
+    up pending uploads themselves (hadoop-aws `committers.md`, `fs.s3a.committer.abort.pending.uploads`).
+    """
+    return {
+        "id": "abort-incomplete-multipart-uploads",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": days},
+    }
+
+
 class SecureBucket(pulumi.ComponentResource):
-    """Bucket + SSE-KMS (CMK, bucket keys) + public access block + owner-enforced + versioning.
+    """Bucket + SSE-KMS (CMK, bucket keys) + public access block + owner-enforced + versioning + a
+    lifecycle rule that aborts incomplete multipart uploads.
 
     The bucket and key are retained on delete: removing a workload or destroying the stack never
     deletes data. With `existing_kms_key_arn` the bucket is adopted: nothing about it is created,
@@ -79,13 +101,23 @@ class SecureBucket(pulumi.ComponentResource):
                 description=f"SSE-KMS for s3://{bucket}",
                 enable_key_rotation=True,
                 deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-                policy=render(kms_key_policy(account_id, region, role_path, admin_principal_arns)),
+                policy=render(kms_key_policy(account_id, region, role_path, bucket, admin_principal_arns)),
                 tags=tags,
                 opts=retained,
             )
             aws.kms.Alias(f"{name}-alias", name=f"alias/gcp-federation/{bucket}", target_key_id=key.key_id, opts=child)
             s3_bucket = aws.s3.Bucket(name, bucket=bucket, force_destroy=False, tags=tags, opts=retained)
             public_access = harden_bucket(name, s3_bucket.id, key.arn, self)
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle",
+                bucket=s3_bucket.id,
+                rules=[
+                    abort_incomplete_uploads_rule(
+                        args.get("abort_incomplete_uploads_after_days", ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS)
+                    )
+                ],
+                opts=child,
+            )
             depends.append(public_access)
             self.kms_key_arn = key.arn
             self.bucket_name = s3_bucket.bucket

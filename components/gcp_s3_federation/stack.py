@@ -39,6 +39,7 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
             region=config.aws.region,
             role_path=config.role_path,
             manage_bucket_policy=bucket_spec.writes_bucket_policy,
+            abort_incomplete_uploads_after_days=bucket_spec.abort_incomplete_uploads_after_days,
             admin_principal_arns=list(config.admin_principal_arns),
             tags=aws_tags(config.environment),
         )

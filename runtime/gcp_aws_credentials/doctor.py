@@ -171,13 +171,13 @@ class Doctor:
         )
 
     def write_read_probe(self) -> Step:
+        """A header-less put (what multipart parts and most clients send), then get and delete; the
+        object must come back SSE-KMS under the bucket's key, i.e. the bucket default is in place."""
         key = f"{self.args.prefix}.gcp-aws-doctor-{uuid.uuid4().hex}"
-        extra = {"SSEKMSKeyId": self.args.kms_key_arn} if self.args.kms_key_arn else {}
         try:
-            self._s3.put_object(
-                Bucket=self.args.bucket, Key=key, Body=b"probe", ServerSideEncryption="aws:kms", **extra
-            )
-            body = self._s3.get_object(Bucket=self.args.bucket, Key=key)["Body"].read()
+            self._s3.put_object(Bucket=self.args.bucket, Key=key, Body=b"probe")
+            got = self._s3.get_object(Bucket=self.args.bucket, Key=key)
+            body = got["Body"].read()
             self._s3.delete_object(Bucket=self.args.bucket, Key=key)
         except (ClientError, BotoCoreError) as error:
             code, message = _aws_error(error)
@@ -188,8 +188,18 @@ class Doctor:
                 f"{code}: {message}",
                 "the role may not use the bucket's KMS key through S3"
                 if kms
-                else "the grant is read-only, or the bucket policy refused the upload",
-                "grant write on the prefix; send x-amz-server-side-encryption: aws:kms and the bucket's key ARN",
+                else "the grant is read-only, or the bucket policy refused a write without encryption headers",
+                "grant write on the prefix; an adopted bucket's policy must not deny writes without SSE headers",
+            )
+        encryption, used_key = got.get("ServerSideEncryption"), got.get("SSEKMSKeyId")
+        expected_key = self.args.kms_key_arn
+        if encryption != "aws:kms" or (expected_key and used_key != expected_key):
+            return Step(
+                "SSE-KMS write and read",
+                False,
+                f"s3://{self.args.bucket}/{key} was stored as {encryption or 'unencrypted'} with key {used_key}",
+                "the bucket's default encryption is not SSE-KMS with the expected key",
+                "set the bucket's default encryption to SSE-KMS with the key's full ARN (bucket owner)",
             )
         return Step(
             "SSE-KMS write and read", body == b"probe", f"s3://{self.args.bucket}/{key} round trip (KMS via S3)"

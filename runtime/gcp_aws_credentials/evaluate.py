@@ -150,6 +150,7 @@ class Request:
     context: Context
     principal_arn: str | None = None
     federated: str | None = None  # e.g. "accounts.google.com" for AssumeRoleWithWebIdentity
+    service: str | None = None  # a service principal, e.g. "cloudtrail.amazonaws.com"
 
 
 def _principal_matches(statement: Mapping[str, Any], request: Request) -> bool:
@@ -160,6 +161,8 @@ def _principal_matches(statement: Mapping[str, Any], request: Request) -> bool:
         return True
     if not isinstance(principal, Mapping):
         return False
+    if request.service is not None:
+        return request.service in as_list(principal.get("Service"))
     if request.federated is not None:
         return any(
             p == request.federated or p.endswith(f":oidc-provider/{request.federated}")

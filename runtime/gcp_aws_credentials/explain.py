@@ -176,7 +176,8 @@ def explain_request(plan: PlanDocuments, request: S3Request) -> Explanation:
         lines.append(f"  the role's grants for {request.action} cover: {', '.join(granted) or 'nothing'}")
     allowed = s3.allowed
     kms_action = {"s3:putobject": "kms:GenerateDataKey", "s3:getobject": "kms:Decrypt"}.get(request.action.lower())
-    encrypted_put = request.action.lower() == "s3:putobject" and request.sse == "aws:kms"
+    # a put without an SSE header is encrypted by the bucket default (SSE-KMS with the bucket's key)
+    encrypted_put = request.action.lower() == "s3:putobject" and request.sse in (None, "aws:kms")
     if allowed and kms_action and (encrypted_put or request.action.lower() == "s3:getobject"):
         bucket_key, key_policy = plan.bucket_key(request.bucket)
         key_arn = request.sse_kms_key_id or bucket_key or "*"
@@ -184,6 +185,8 @@ def explain_request(plan: PlanDocuments, request: S3Request) -> Explanation:
             "kms:viaservice": [f"s3.{plan.region}.amazonaws.com"],
             "kms:calleraccount": [plan.role_arn.split(":")[4]],
             "aws:principalarn": [plan.role_arn],
+            # S3 Bucket Keys (on for created buckets): the encryption context is the bucket ARN
+            "kms:encryptioncontext:aws:s3:arn": [f"arn:aws:s3:::{request.bucket}"],
         }
         kms_request = Request(kms_action, key_arn, kms_context, principal_arn=plan.role_arn)
         by_identity = evaluate(identity, kms_request)
