@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -415,11 +416,14 @@ KMS_ONLY = {
     "Principal": "*",
     "Action": "s3:PutObject",
     "Resource": "arn:aws:s3:::lake/*",
-    "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+    "Condition": {
+        "Null": {"s3:x-amz-server-side-encryption": "false"},
+        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+    },
 }
 
 
-@pytest.mark.parametrize("rule_id", ["GSF017", "GSF018", "GSF019"])
+@pytest.mark.parametrize("rule_id", ["GSF017", "GSF018", "GSF019", "GSF050"])
 def test_good_bucket_policy(rule_id: str) -> None:
     assert problems(rule_id, BUCKET_POLICY, bucket_policy(TLS, KMS_ONLY)) == []
 
@@ -433,8 +437,48 @@ def test_bucket_policy_without_tls_or_kms_guards() -> None:
     ]
 
 
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+KEY_ID = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/0b6c1f5e-7d2a-4c4e-9a51-2f3e8d9c1a7b"
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"Null": {SSE_HEADER: "true"}},
+        {"StringNotEquals": {SSE_HEADER: "aws:kms"}},
+        {"StringNotEqualsIfExists": {SSE_HEADER: "aws:kms"}},
+        {"StringNotEquals": {KEY_ID: KEY_ARN}},
+        {"ArnNotEqualsIfExists": {KEY_ID: KEY_ARN}},
+        {"ForAllValues:StringEquals": {SSE_HEADER: "aws:kms"}},
+    ],
+)
+def test_sse_deny_that_holds_without_the_header_breaks_multipart(condition: dict[str, Any]) -> None:
+    deny = {**KMS_ONLY, "Sid": "RequireKms", "Condition": condition}
+    (found,) = problems("GSF050", BUCKET_POLICY, bucket_policy(TLS, deny))
+    assert found.startswith("statement 'RequireKms' denies s3:PutObject when no encryption header is sent")
+    assert "every multipart upload is denied" in found
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"Null": {KEY_ID: "false"}, "StringNotEquals": {KEY_ID: KEY_ARN}},
+        {"StringEquals": {SSE_HEADER: "aws:kms"}, "Null": {KEY_ID: "true"}},
+        {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+        {"StringEquals": {SSE_HEADER: "AES256"}},
+    ],
+)
+def test_sse_deny_guarded_by_the_header_is_multipart_safe(condition: dict[str, Any]) -> None:
+    deny = {**KMS_ONLY, "Condition": condition}
+    assert problems("GSF050", BUCKET_POLICY, bucket_policy(TLS, deny)) == []
+
+
 def test_hadoop_sse_kms_literal_is_caught() -> None:
-    wrong = {**KMS_ONLY, "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "SSE-KMS"}}}
+    wrong = {
+        **KMS_ONLY,
+        "Condition": {"Null": {SSE_HEADER: "false"}, "StringNotEquals": {SSE_HEADER: "SSE-KMS"}},
+    }
     found = problems("GSF018", BUCKET_POLICY, bucket_policy(TLS, wrong))
     assert "compares s3:x-amz-server-side-encryption with 'SSE-KMS'; the header's value is 'aws:kms'" in found[0]
     assert found[1].startswith("no statement denies s3:PutObject")
@@ -492,7 +536,9 @@ def test_stack_one_role_per_service_account() -> None:
 
 
 def test_rule_ids_and_names_are_unique_and_stable() -> None:
-    assert [r.id for r in RULES] == [f"GSF{n:03d}" for n in range(1, len(RULES) + 1)]
+    ids = [r.id for r in RULES]
+    assert all(re.fullmatch(r"GSF\d{3}", i) for i in ids), ids
+    assert len(set(ids)) == len(ids), "an id is never reused"
     assert len({r.name for r in RULES}) == len(RULES)
     for rule in RULES:
         assert (rule.check is None) != (rule.stack_check is None), rule.id

@@ -1,10 +1,11 @@
-"""Buckets and bucket policies (GSF015-GSF019)."""
+"""Buckets and bucket policies (GSF015-GSF019, GSF050)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..documents import Condition
 from ..model import Resource, Rule
 from .common import (
     BUCKET_POLICY,
@@ -13,6 +14,7 @@ from .common import (
     PUBLIC_ACCESS_BLOCK,
     SSE_CONFIG_TYPES,
     SSE_HEADER,
+    SSE_REQUEST_KEYS,
     bucket_policy_statements,
     sse_defaults,
 )
@@ -81,6 +83,32 @@ def check_bucket_policy_sse_kms(resource: Resource, config: Mapping[str, Any]) -
         yield f"no statement denies s3:PutObject when {SSE_HEADER} is not 'aws:kms'"
 
 
+def _holds_without_the_header(condition: Condition) -> bool:
+    """IAM semantics for a condition whose key is missing from the request (IAM User Guide, "Condition
+    operators"): Null 'true' holds; a negated operator, any ...IfExists and ForAllValues hold."""
+    if condition.base == "Null":
+        return [v.lower() for v in condition.values] == ["true"]
+    if condition.qualifier:
+        return condition.qualifier == "ForAllValues"
+    return condition.if_exists or "Not" in condition.base
+
+
+def check_bucket_policy_sse_deny_multipart_safe(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    found, problems = bucket_policy_statements(resource)
+    yield from problems
+    for statement in found:
+        if statement.effect != "Deny" or not statement.grants("s3:PutObject"):
+            continue
+        on_headers = [c for c in statement.conditions if c.key.lower() in SSE_REQUEST_KEYS]
+        if on_headers and all(_holds_without_the_header(c) for c in on_headers):
+            operators = ", ".join(sorted({f"{c.operator} {c.key}" for c in on_headers}))
+            yield (
+                f"{statement.label} denies s3:PutObject when no encryption header is sent ({operators}); "
+                "UploadPart, UploadPartCopy and CompleteMultipartUpload are authorized as s3:PutObject and carry "
+                "no SSE header, so every multipart upload is denied"
+            )
+
+
 def check_bucket_policy_no_public_principal(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     found, problems = bucket_policy_statements(resource)
     yield from problems
@@ -126,7 +154,8 @@ RULES: tuple[Rule, ...] = (
         "Bucket policies deny uploads whose SSE header is not 'aws:kms' (and never compare with 'SSE-KMS').",
         "Without it a writer can store objects outside the CMK; 'SSE-KMS' is Hadoop's setting, not the header "
         "value, so a deny on it blocks every upload or none.",
-        'Deny s3:PutObject with StringNotEquals {"s3:x-amz-server-side-encryption": "aws:kms"}.',
+        'Deny s3:PutObject with Null {"s3:x-amz-server-side-encryption": "false"} and StringNotEquals '
+        '{"s3:x-amz-server-side-encryption": "aws:kms"}.',
         "mandatory",
         frozenset({BUCKET_POLICY}),
         check_bucket_policy_sse_kms,
@@ -140,5 +169,19 @@ RULES: tuple[Rule, ...] = (
         "mandatory",
         frozenset({BUCKET_POLICY}),
         check_bucket_policy_no_public_principal,
+    ),
+    Rule(
+        "GSF050",
+        "bucket-policy-sse-deny-multipart-safe",
+        "SSE denies in bucket policies match only requests that send a wrong encryption header.",
+        "S3 authorizes each request with its own headers; multipart parts and CompleteMultipartUpload are "
+        "s3:PutObject without SSE headers (S3 API reference, UploadPart; S3 User Guide, 'Multipart upload and "
+        "permissions'), so a deny that holds when the header is missing (Null true, StringNotEquals, "
+        "...IfExists) breaks every large upload.",
+        'Guard each deny with Null {"<header>": "false"} and rely on bucket default encryption (SSE-KMS with '
+        "the CMK) for requests without headers.",
+        "mandatory",
+        frozenset({BUCKET_POLICY}),
+        check_bucket_policy_sse_deny_multipart_safe,
     ),
 )

@@ -77,6 +77,12 @@ AWS_KEY_ENV_NAMES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_
 S3A_SECRET_SUFFIXES = ("access.key", "secret.key", "session.token")
 ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
 SSE_HEADER = "s3:x-amz-server-side-encryption"
+# Request headers that name an encryption; multipart parts carry none of them (S3 API reference, UploadPart).
+SSE_REQUEST_KEYS = (
+    SSE_HEADER,
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "s3:x-amz-server-side-encryption-customer-algorithm",
+)
 KMS_SSE_VALUES = ("aws:kms", "aws:kms:dsse")
 DEFAULT_COMPUTE_SA = re.compile(r"(-compute@developer|@appspot)\.gserviceaccount\.com$")
 
