@@ -252,6 +252,17 @@ def test_explain_cli_exit_codes(report: Path, documents: dict[str, PlanDocuments
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
 
 
+def test_request_on_an_adopted_bucket_names_the_owners_requirements(tmp_path: Path) -> None:
+    path = tmp_path / "prod.json"
+    assert plan.main(["--stack", "prod", "--report", str(path), "--no-gate"]) == 0
+    prod = PlanDocuments(json.loads(path.read_text()), "nightly-etl")
+    adopted = explain_request(prod, S3Request("s3:GetObject", "acme-prod-archive", "exports/daily/a.csv"))
+    created = explain_request(prod, S3Request("s3:GetObject", "acme-prod-lake", "raw/events/a.json"))
+    assert adopted.allowed and created.allowed
+    assert "no bucket policy of ours on acme-prod-archive (adopted bucket)" in adopted.text()
+    assert "adopted bucket" not in created.text()
+
+
 # --- doctor on loopback ----------------------------------------------------------------------------
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/gcp-federation/dev/gcpfed-dev-nightly-etl"

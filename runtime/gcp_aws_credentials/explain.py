@@ -202,5 +202,11 @@ def explain_request(plan: PlanDocuments, request: S3Request) -> Explanation:
             lines.append(
                 "  key policy not in the plan (adopted key): assumed to delegate to the account's IAM policies"
             )
+    if not plan.bucket_policy(request.bucket):
+        lines.append(
+            f"  no bucket policy of ours on {request.bucket} (adopted bucket): its owner must keep default "
+            "encryption SSE-KMS with the key's full ARN and no deny that a write without SSE headers meets "
+            "(README, 'Adopted buckets'); check with `doctor --write-probe`"
+        )
     lines.append(f"Verdict: {'ALLOW' if allowed else 'DENY'}")
     return Explanation(allowed, lines)
