@@ -145,7 +145,7 @@ class DataprocOptions(TypedDict):
     """The Dataproc cluster of a dataproc workload."""
 
     image_version: NotRequired[str]
-    """Dataproc image (default 2.3-debian12); 2.x = Hadoop 3.3/SDK v1, 3.x = Hadoop 3.4/SDK v2."""
+    """Dataproc image (default 2.3-debian12): 2.1, 2.2, 2.3 (Hadoop 3.3.6, AWS SDK v1) or 3.0 (Hadoop 3.5.0, SDK v2)."""
     subnetwork: NotRequired[str]
     """Subnetwork (internal IPs only)."""
     num_workers: NotRequired[int]
@@ -154,17 +154,13 @@ class DataprocOptions(TypedDict):
     """Master machine type (default n2-standard-4)."""
     worker_machine_type: NotRequired[str]
     """Worker machine type (default n2-standard-4)."""
-    runtime_package: NotRequired[str]
-    """pip requirement for gcp-aws-credentials on every node."""
-    hadoop_aws_package: NotRequired[str]
-    """Maven coordinates for spark.jars.packages when the image lacks hadoop-aws."""
 
 
 class DataprocClusterArgs(TypedDict):
     """A Dataproc cluster whose JVMs reach S3 through web identity."""
 
     cluster: DataprocOptions
-    """Image, network, sizes and packages."""
+    """Image, network and sizes."""
     service_account_email: pulumi.Input[str]
     """The workload's service account."""
     role_arn: pulumi.Input[str]

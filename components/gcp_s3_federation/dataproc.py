@@ -1,52 +1,20 @@
-"""A Dataproc cluster whose every JVM reaches S3 through web identity, with no static key."""
+"""A Dataproc cluster whose every JVM reaches S3 through web identity, with no static key and no
+package download: the init action needs only GCS (where it is staged), the metadata server and the image."""
 
 import shlex
-from collections.abc import Mapping
 from importlib import resources
 
 import pulumi
 import pulumi_gcp as gcp
 
 from .args import DataprocClusterArgs
+from .s3a import DEFAULT_IMAGE_VERSION, REMOVED_DATAPROC_OPTIONS, TOKEN_FILE, image_line, s3a_properties
 
-TOKEN_FILE = "/run/gcp-aws/token"
 REFRESH_INTERVAL_SECONDS = 300
-SDK_V1_PROVIDER = "com.amazonaws.auth.WebIdentityTokenCredentialsProvider"
-SDK_V2_PROVIDER = "software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider"
-ENV_PREFIXES = ("spark-env:", "hadoop-env:", "spark:spark.executorEnv.", "spark:spark.yarn.appMasterEnv.")
-
-
-def credentials_provider_class(image_version: str) -> str:
-    """S3A's web-identity provider for the image's AWS SDK: 2.x images ship Hadoop 3.3 (SDK v1),
-    3.x images Hadoop 3.4 (SDK v2)."""
-    return SDK_V1_PROVIDER if image_version.startswith("2.") else SDK_V2_PROVIDER
-
-
-def s3a_properties(
-    role_arn: str,
-    session_name: str,
-    image_version: str,
-    region: str,
-    bucket_keys: Mapping[str, str],
-    hadoop_aws_package: str | None = None,
-) -> dict[str, str]:
-    """Cluster properties: web identity for driver, executors and application master; SSE-KMS and
-    region per bucket. `bucket_keys` maps bucket name to its KMS key ARN."""
-    env = {
-        "AWS_ROLE_ARN": role_arn,
-        "AWS_WEB_IDENTITY_TOKEN_FILE": TOKEN_FILE,
-        "AWS_ROLE_SESSION_NAME": session_name,
-        "AWS_REGION": region,
-    }
-    properties = {f"{prefix}{name}": value for prefix in ENV_PREFIXES for name, value in env.items()}
-    properties["core:fs.s3a.aws.credentials.provider"] = credentials_provider_class(image_version)
-    for bucket, key_arn in sorted(bucket_keys.items()):
-        properties[f"core:fs.s3a.bucket.{bucket}.encryption.algorithm"] = "SSE-KMS"
-        properties[f"core:fs.s3a.bucket.{bucket}.encryption.key"] = key_arn
-        properties[f"core:fs.s3a.bucket.{bucket}.endpoint.region"] = region
-    if hadoop_aws_package:
-        properties["spark:spark.jars.packages"] = hadoop_aws_package
-    return properties
+"""Google ID tokens live one hour; a refresh every 5 minutes leaves 55 minutes of retries."""
+RETRY_SECONDS = 10
+FIRST_TOKEN_ATTEMPTS = 20
+"""With curl's 10 s timeout and the retry pause, at most 400 s: within the init action's 600 s."""
 
 
 def staging_bucket_name(project: str, workload: str) -> str:
@@ -54,14 +22,37 @@ def staging_bucket_name(project: str, workload: str) -> str:
     return f"{project}-{workload}-dataproc"[:63].rstrip("-")
 
 
-def init_action_script(audience: str, runtime_package: str, interval: int = REFRESH_INTERVAL_SECONDS) -> str:
+def init_action_script(
+    audience: str,
+    interval: int = REFRESH_INTERVAL_SECONDS,
+    retry: int = RETRY_SECONDS,
+    first_token_attempts: int = FIRST_TOKEN_ATTEMPTS,
+) -> str:
     """The node initialization script with this workload's values filled in (shell-quoted)."""
+    if not audience.isprintable() or any(c.isspace() for c in audience):
+        raise ValueError(f"audience {audience!r} must be printable with no whitespace")
     template = resources.files(__package__).joinpath("dataproc_init.sh").read_text()
     return (
         template.replace("@AUDIENCE@", shlex.quote(audience))
-        .replace("@RUNTIME_PACKAGE@", shlex.quote(runtime_package))
-        .replace("@INTERVAL_SECONDS@", str(interval))
+        .replace("@TOKEN_FILE@", shlex.quote(TOKEN_FILE))
+        .replace("@INTERVAL_SECONDS@", str(int(interval)))
+        .replace("@RETRY_SECONDS@", str(int(retry)))
+        .replace("@FIRST_TOKEN_ATTEMPTS@", str(int(first_token_attempts)))
     )
+
+
+def check_options(name: str, options: dict[str, object]) -> str:
+    """The cluster's image version, after refusing removed options and unsupported images (ValueError
+    naming the field), before any resource is declared."""
+    for option, reason in REMOVED_DATAPROC_OPTIONS.items():
+        if option in options:
+            raise ValueError(f"DataprocCluster {name}: cluster.{option} was removed: {reason}")
+    image_version = str(options.get("image_version", DEFAULT_IMAGE_VERSION))
+    try:
+        image_line(image_version)
+    except ValueError as error:
+        raise ValueError(f"DataprocCluster {name}: cluster.image_version: {error}") from None
+    return image_version
 
 
 class DataprocCluster(pulumi.ComponentResource):
@@ -74,11 +65,11 @@ class DataprocCluster(pulumi.ComponentResource):
     """The staging bucket (holds the init action)."""
 
     def __init__(self, name: str, args: DataprocClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        options = args["cluster"]
+        image_version = check_options(name, dict(options))
         super().__init__("gcp-s3-federation:index:DataprocCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         project, region, labels = args["project"], args["region"], args.get("labels", {})
-        options = args["cluster"]
-        image_version = options.get("image_version", "2.3-debian12")
         staging = gcp.storage.Bucket(
             f"{name}-staging",
             name=staging_bucket_name(project, name),
@@ -93,17 +84,13 @@ class DataprocCluster(pulumi.ComponentResource):
             f"{name}-init",
             bucket=staging.name,
             name="gcp-s3-federation/init-token-refresher.sh",
-            content=init_action_script(args["audience"], options.get("runtime_package", "gcp-aws-credentials==0.1.0")),
+            content=init_action_script(args["audience"]),
             content_type="text/x-shellscript",
             opts=child,
         )
         bucket_keys = args["bucket_keys"]
         buckets = sorted(bucket_keys)
-        session_name, aws_region, hadoop_aws = (
-            args["session_name"],
-            args["aws_region"],
-            options.get("hadoop_aws_package"),
-        )
+        session_name, aws_region = args["session_name"], args["aws_region"]
         properties = pulumi.Output.all(args["role_arn"], *[bucket_keys[b] for b in buckets]).apply(
             lambda values: s3a_properties(
                 values[0],
@@ -111,7 +98,6 @@ class DataprocCluster(pulumi.ComponentResource):
                 image_version,
                 aws_region,
                 dict(zip(buckets, values[1:], strict=True)),
-                hadoop_aws,
             )
         )
         gce: dict[str, object] = {

@@ -3,9 +3,8 @@ from `fields.py`. Frozen and strict about unknown keys; `config.load_config` is 
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -29,6 +28,7 @@ from .fields import (
     WorkloadName,
     check_service_account_id,
 )
+from .s3a import DEFAULT_IMAGE_VERSION, REMOVED_DATAPROC_OPTIONS, image_line
 
 
 class _Model(BaseModel):
@@ -159,8 +159,9 @@ class DataprocConfig(_Model):
     """A Dataproc cluster for a `dataproc` workload, with S3A wired to web identity."""
 
     image_version: str = Field(
-        default="2.3-debian12",
-        description="Dataproc image; 2.x = Hadoop 3.3 (AWS SDK v1), 3.x = Hadoop 3.4 (AWS SDK v2).",
+        default=DEFAULT_IMAGE_VERSION,
+        description="Dataproc image: 2.1, 2.2 or 2.3 (Hadoop 3.3.6, AWS SDK v1) or 3.0 (Hadoop 3.5.0, AWS SDK v2), "
+        "optionally with a sub-minor version and OS suffix.",
     )
     subnetwork: str | None = Field(
         default=None,
@@ -170,20 +171,20 @@ class DataprocConfig(_Model):
     num_workers: int = Field(default=2, ge=2, le=1000, description="Primary workers.")
     master_machine_type: str = Field(default="n2-standard-4", description="Master machine type.")
     worker_machine_type: str = Field(default="n2-standard-4", description="Worker machine type.")
-    runtime_package: str = Field(
-        default="gcp-aws-credentials==0.1.0", description="pip requirement the init action installs on every node."
-    )
-    hadoop_aws_package: str | None = Field(
-        default=None,
-        description="Maven coordinates added to spark.jars.packages when the image lacks hadoop-aws "
-        "(e.g. org.apache.hadoop:hadoop-aws:3.3.6); by default the image's own jars are used.",
-    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_options(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for option, reason in REMOVED_DATAPROC_OPTIONS.items():
+                if option in data:
+                    raise ValueError(f"{option} was removed: {reason}; delete it")
+        return data
 
     @field_validator("image_version")
     @classmethod
     def _image(cls, value: str) -> str:
-        if not re.fullmatch(r"[23]\.[0-9]+(\.[0-9]+)?(-[a-z0-9]+)?", value):
-            raise ValueError("must be a Dataproc 2.x or 3.x image version such as 2.3-debian12")
+        image_line(value)  # ValueError naming the supported image lines
         return value
 
 
