@@ -366,7 +366,7 @@ def test_refresher_replaces_the_token_atomically(metadata: FakeMetadata, root: P
 
 @pytestmark_bash
 def test_metadata_failure_keeps_the_old_token_and_retries(metadata: FakeMetadata, root: Path) -> None:
-    assert _init(root, interval=60, retry=2).returncode == 0
+    assert _init(root, interval=60, retry=3).returncode == 0
     token = root / "run/gcp-aws/token"
     old = token.read_text()
     metadata.failures_before_success = 3
