@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,9 +24,22 @@ pytestmark = [
 ]
 
 
-def test_preview_with_policy_pack_passes() -> None:
+def test_preview_with_policy_pack_passes(tmp_path: Path) -> None:
+    declared = tmp_path / "policy-config.json"  # who may act as the workload service accounts (GSF041)
+    with declared.open("w") as out:
+        subprocess.run([sys.executable, "-m", "tools.policy_config", str(STACK)], cwd=REPO_ROOT, stdout=out, check=True)
     result = subprocess.run(
-        ["pulumi", "preview", "--stack", str(STACK), "--policy-pack", "policies", "--non-interactive"],
+        [
+            "pulumi",
+            "preview",
+            "--stack",
+            str(STACK),
+            "--policy-pack",
+            "policies",
+            "--policy-pack-config",
+            str(declared),
+            "--non-interactive",
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

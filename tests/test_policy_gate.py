@@ -9,14 +9,21 @@ from typing import Any
 import pytest
 from gcp_s3_guard.rules import RULES
 
+from gcp_s3_federation.config import load_config
 from tools import plan
 from tools.gate import GateResult, run_gate
-from tools.mock_cloud import run_program, stack_config
+from tools.mock_cloud import CONFIG_KEY, run_program, stack_config
+from tools.policy_config import declared_members
 from tools.rules_table import README, readme_table, render
 
 
 def _stack_entries(stack: str) -> list[dict[str, Any]]:
     return [r.report_entry() for r in run_program(stack, stack_config(stack)).custom_resources]
+
+
+def _declared(stack: str) -> dict[str, Any]:
+    """The pack config `python -m tools.policy_config <stack>` writes: who may act as the workload SAs."""
+    return declared_members(load_config(stack_config(stack)[CONFIG_KEY]))
 
 
 def _ids(result: GateResult) -> set[str]:
@@ -25,9 +32,11 @@ def _ids(result: GateResult) -> set[str]:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_shipped_stacks_pass_the_gate(stack: str) -> None:
-    result = run_gate(_stack_entries(stack), stack=stack)
+    result = run_gate(_stack_entries(stack), config=_declared(stack), stack=stack)
     assert len(result.policies) == len(RULES)
     assert result.mandatory == []
+    undeclared = run_gate(_stack_entries(stack), stack=stack)  # without the declaration the deployers are foreign
+    assert {v.policy for v in undeclared.mandatory} == {"gsf041-stack-service-account-grants-declared"}
 
 
 def _resource(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +106,7 @@ def test_hand_written_bad_stack_fails_with_expected_rules() -> None:
         "GSF020",
         "GSF022",
         "GSF024",
+        "GSF043",
     }
     levels = {v.policy.split("-")[0].upper(): v.level for v in result.violations}
     assert levels["GSF020"] == "advisory" and levels["GSF001"] == "mandatory"
@@ -107,11 +117,16 @@ def test_hand_written_bad_stack_fails_with_expected_rules() -> None:
 
 def test_policy_pack_config_sets_thresholds_and_levels() -> None:
     prod = _stack_entries("prod")
-    strict = run_gate(prod, config={"gsf005-session-duration-limit": {"maxSessionDurationSeconds": 3600}})
+    strict = run_gate(
+        prod, config={**_declared("prod"), "gsf005-session-duration-limit": {"maxSessionDurationSeconds": 3600}}
+    )
     assert {v.policy for v in strict.mandatory} == {"gsf005-session-duration-limit"}
     relaxed = run_gate(
         prod,
-        config={"gsf005-session-duration-limit": {"enforcementLevel": "advisory", "maxSessionDurationSeconds": 3600}},
+        config={
+            **_declared("prod"),
+            "gsf005-session-duration-limit": {"enforcementLevel": "advisory", "maxSessionDurationSeconds": 3600},
+        },
     )
     assert relaxed.mandatory == [] and {v.policy for v in relaxed.violations} == {"gsf005-session-duration-limit"}
 

@@ -61,6 +61,7 @@ def test_schema_has_every_component_with_documented_inputs_and_outputs(schema: d
         "roleArn",
         "serviceAccountEmail",
         "serviceAccountUniqueId",
+        "serviceAccountIamPolicy",
         "sessionName",
         "environmentVariables",
         "compute",
@@ -110,6 +111,7 @@ def test_example_federates_an_existing_bucket_offline() -> None:
         "aws:iam/rolePolicy:RolePolicy",
         "gcp:cloudrunv2/service:Service",
         "gcp:serviceaccount/account:Account",
+        "gcp:serviceaccount/iAMPolicy:IAMPolicy",
     ]
     providers = {r.name: r.urn for r in result.resources if r.type.startswith("pulumi:providers:")}
     for resource in result.custom_resources:

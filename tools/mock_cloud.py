@@ -70,6 +70,9 @@ class CloudMocks(pulumi.runtime.Mocks):
         inputs = dict(args.inputs)
         typ, name = args.typ, args.name
         if typ == "gcp:serviceaccount/account:Account":
+            if args.resource_id:  # Account.get: an existing account, named projects/<p>/serviceAccounts/<email>
+                email = args.resource_id.rsplit("/", 1)[-1]
+                inputs.update(accountId=email.split("@")[0], project=email.split("@")[1].split(".")[0])
             email = f"{inputs['accountId']}@{inputs.get('project', 'mock-project')}.iam.gserviceaccount.com"
             inputs.update(email=email, uniqueId=fake_unique_id(email), member=f"serviceAccount:{email}")
             inputs["name"] = f"projects/{inputs.get('project')}/serviceAccounts/{email}"

@@ -22,6 +22,7 @@ from gcp_s3_federation.config import load_config
 from gcp_s3_federation.models import LimitsConfig
 from tools.gate import GateResult, markdown, run_gate, table
 from tools.mock_cloud import CONFIG_KEY, PlanResult, RecordedResource, run_program, stack_config
+from tools.policy_config import declared_members
 
 # (resource type, input holding a policy document) -> (what it is, size limit in characters)
 DOCUMENTS: dict[tuple[str, str], tuple[str, int]] = {
@@ -121,8 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     except (pulumi.RunError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    trust_limit = load_config(config[CONFIG_KEY]).limits.trust_policy_chars
+    federation = load_config(config[CONFIG_KEY])
+    trust_limit = federation.limits.trust_policy_chars
     policy_config.setdefault("gsf025-document-size-limits", {"trustPolicyChars": trust_limit})
+    for policy, settings in declared_members(federation).items():
+        policy_config.setdefault(policy, settings)
     print(render_text(result, trust_limit))
     gate = None
     if not args.no_gate:

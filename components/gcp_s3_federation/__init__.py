@@ -8,10 +8,12 @@ from .args import (
     DataprocOptions,
     FederatedRoleArgs,
     FederatedWorkloadArgs,
+    GcpTrustGuardArgs,
     GoogleOidcProviderArgs,
     GrantArgs,
     PrefixAccessPolicyArgs,
     SecureBucketArgs,
+    TokenCreatorArgs,
     WorkloadServiceAccountArgs,
 )
 from .audit import AuditTrail
@@ -19,6 +21,7 @@ from .cloud_run import CloudRunService
 from .config import ConfigError, load_config
 from .dataproc import DataprocCluster
 from .federated_role import FederatedRole
+from .gcp_project import GcpTrustGuard
 from .models import FederationConfig
 from .oidc_provider import GoogleOidcProvider
 from .prefix_access import PrefixAccessPolicy
@@ -35,6 +38,7 @@ COMPONENTS = (
     DataprocCluster,
     FederatedRole,
     FederatedWorkload,
+    GcpTrustGuard,
     GoogleOidcProvider,
     PrefixAccessPolicy,
     SecureBucket,
@@ -58,6 +62,8 @@ __all__ = [
     "FederatedWorkload",
     "FederatedWorkloadArgs",
     "FederationConfig",
+    "GcpTrustGuard",
+    "GcpTrustGuardArgs",
     "GoogleOidcProvider",
     "GoogleOidcProviderArgs",
     "GrantArgs",
@@ -65,6 +71,7 @@ __all__ = [
     "PrefixAccessPolicyArgs",
     "SecureBucket",
     "SecureBucketArgs",
+    "TokenCreatorArgs",
     "WorkloadServiceAccount",
     "WorkloadServiceAccountArgs",
     "build_stack",

@@ -96,8 +96,19 @@ class SecureBucketArgs(TypedDict):
     """Tags for the bucket and key."""
 
 
+class TokenCreatorArgs(TypedDict):
+    """A principal allowed to ask Google for the service account's tokens, and why."""
+
+    member: str
+    """IAM member, e.g. serviceAccount:scheduler@p.iam.gserviceaccount.com."""
+    reason: str
+    """Why it needs the workload's tokens (kept next to the grant for reviewers)."""
+    role: NotRequired[str]
+    """roles/iam.serviceAccountOpenIdTokenCreator (default: ID tokens only) or roles/iam.serviceAccountTokenCreator."""
+
+
 class WorkloadServiceAccountArgs(TypedDict):
-    """A keyless, dedicated GCP service account."""
+    """A keyless, dedicated GCP service account with an authoritative IAM policy."""
 
     account_id: str
     """Service account id, [a-z][-a-z0-9]{4,28}[a-z0-9]."""
@@ -107,6 +118,13 @@ class WorkloadServiceAccountArgs(TypedDict):
     """Environment name (recorded in the description)."""
     kind: str
     """cloud-run, dataproc or service-account-only (decides the project roles)."""
+    deployers: NotRequired[list[str]]
+    """IAM members given roles/iam.serviceAccountUser on the account (they deploy what runs as it)."""
+    token_creators: NotRequired[list[TokenCreatorArgs]]
+    """Principals given a token-creator role on the account, each with a reason (default: none)."""
+    adopt_existing: NotRequired[bool]
+    """Read an existing account instead of creating one. Its IAM policy is REPLACED: every binding not
+    declared here (deployers, token creators) is removed."""
 
 
 class CloudRunOptions(TypedDict):
@@ -237,3 +255,23 @@ class FederatedWorkloadArgs(TypedDict):
     """Create a Cloud Run service (cloud-run kind)."""
     dataproc: NotRequired[DataprocOptions]
     """Create a Dataproc cluster (dataproc kind)."""
+    deployers: NotRequired[list[str]]
+    """IAM members given roles/iam.serviceAccountUser on the workload's service account."""
+    token_creators: NotRequired[list[TokenCreatorArgs]]
+    """Principals given a token-creator role on the service account, each with a reason."""
+    adopt_service_account: NotRequired[bool]
+    """Adopt an existing service account; its IAM policy is replaced by the declared one."""
+
+
+class GcpTrustGuardArgs(TypedDict):
+    """Project-level guards of the GCP side of the trust."""
+
+    project: str
+    """GCP project id that owns the workload service accounts."""
+    audit_token_minting: NotRequired[bool]
+    """Data Access audit logs (ADMIN_READ, DATA_READ) for iam.googleapis.com, which record every
+    GenerateIdToken call (default true)."""
+    key_creation_constraints: NotRequired[list[str]]
+    """Organization-policy constraints enforced on the project to forbid service-account keys:
+    iam.managed.disableServiceAccountKeyCreation and/or the legacy iam.disableServiceAccountKeyCreation
+    (default: none)."""

@@ -23,6 +23,8 @@ MAX_OIDC_CLIENT_IDS = 100
 Access = Literal["read", "write", "read-write"]
 WorkloadKind = Literal["cloud-run", "dataproc", "service-account-only"]
 Partition = Literal["aws", "aws-us-gov", "aws-cn"]
+TokenCreatorRole = Literal["roles/iam.serviceAccountOpenIdTokenCreator", "roles/iam.serviceAccountTokenCreator"]
+KeyCreationConstraint = Literal["iam.managed.disableServiceAccountKeyCreation", "iam.disableServiceAccountKeyCreation"]
 
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
 _WORKLOAD_NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
@@ -41,6 +43,30 @@ _OIDC_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/a
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+$")
 _PERMISSIONS_BOUNDARY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[\w+=,.@/-]+$")
 _FORBIDDEN_IN_PREFIX = ("*", "?", "${", "..", "//")
+# Member syntax from Google's IAM "Principal identifiers" reference.
+_EMAIL = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+_MEMBER_FORMS = (
+    re.compile(rf"^user:{_EMAIL}$"),
+    re.compile(rf"^group:{_EMAIL}$"),
+    re.compile(rf"^serviceAccount:{_EMAIL}$"),
+    re.compile(r"^domain:[a-z0-9-]+(\.[a-z0-9-]+)+$"),
+    re.compile(r"^principal(Set)?://[a-z0-9.-]+\.googleapis\.com/[^\s*]+$"),
+)
+_PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+
+
+def check_iam_member(value: str) -> str:
+    """Return `value` if it names exact principals; raise ValueError saying which forms are allowed."""
+    if value in _PUBLIC_MEMBERS:
+        raise ValueError(f"{value!r} would let anyone on the internet act as the service account")
+    if value.startswith(("deleted:", "projectOwner:", "projectEditor:", "projectViewer:")):
+        raise ValueError(f"{value!r} is not a principal that can be granted on a service account")
+    if not any(form.fullmatch(value) for form in _MEMBER_FORMS):
+        raise ValueError(
+            f"{value!r} is not an IAM member: use user:EMAIL, group:EMAIL, serviceAccount:EMAIL, domain:DOMAIN, "
+            "or principal://... / principalSet://... (no wildcards)"
+        )
+    return value
 
 
 def check_environment(value: str) -> str:
@@ -184,3 +210,4 @@ KmsKeyArn = Annotated[str, AfterValidator(check_kms_key_arn)]
 OidcProviderArn = Annotated[str, AfterValidator(check_oidc_provider_arn)]
 PrincipalArn = Annotated[str, AfterValidator(check_principal_arn)]
 PermissionsBoundaryArn = Annotated[str, AfterValidator(check_permissions_boundary_arn)]
+IamMember = Annotated[str, AfterValidator(check_iam_member)]

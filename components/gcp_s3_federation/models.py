@@ -18,12 +18,15 @@ from .fields import (
     BucketName,
     Environment,
     GcpProject,
+    IamMember,
+    KeyCreationConstraint,
     KmsKeyArn,
     OidcProviderArn,
     PermissionsBoundaryArn,
     Prefix,
     PrincipalArn,
     SessionSeconds,
+    TokenCreatorRole,
     WorkloadKind,
     WorkloadName,
     check_service_account_id,
@@ -43,10 +46,30 @@ class AwsPlacement(_Model):
 
 
 class GcpPlacement(_Model):
-    """Where the workloads run."""
+    """Where the workloads run, and who may act as their service accounts."""
 
     project: GcpProject = Field(description="GCP project id that owns the service accounts.")
     region: str = Field(description="GCP region for Cloud Run and Dataproc, e.g. europe-west1.")
+    deployers: tuple[IamMember, ...] = Field(
+        default=(),
+        description="IAM members given roles/iam.serviceAccountUser on every workload service account "
+        "(they deploy Cloud Run revisions and Dataproc clusters that run as it).",
+    )
+    audit_token_minting: bool = Field(
+        default=True, description="Data Access audit logs for iam.googleapis.com: every GenerateIdToken is recorded."
+    )
+    key_creation_constraints: tuple[KeyCreationConstraint, ...] = Field(
+        default=(),
+        description="Organization-policy constraints enforced on the project to forbid service-account keys "
+        "(managed and/or legacy name).",
+    )
+
+    @field_validator("deployers")
+    @classmethod
+    def _unique_deployers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a member twice")
+        return value
 
 
 class TrustConfig(_Model):
@@ -188,6 +211,23 @@ class DataprocConfig(_Model):
         return value
 
 
+class TokenCreator(_Model):
+    """A principal allowed to ask Google for a workload's tokens: named, with a reason."""
+
+    member: IamMember = Field(description="IAM member, e.g. serviceAccount:scheduler@p.iam.gserviceaccount.com.")
+    reason: str = Field(description="Why it needs the workload's tokens (at least 10 characters).")
+    role: TokenCreatorRole = Field(
+        default="roles/iam.serviceAccountOpenIdTokenCreator", description="ID tokens only (default) or all tokens."
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if len(value.strip()) < 10:
+            raise ValueError("must say why this member needs the workload's tokens (at least 10 characters)")
+        return value
+
+
 class WorkloadConfig(_Model):
     """One GCP workload; it gets its own service account and its own AWS role."""
 
@@ -204,6 +244,16 @@ class WorkloadConfig(_Model):
     trust_suspended: bool = Field(default=False, description="Emergency switch: let no new session in.")
     cloud_run: CloudRunConfig | None = Field(default=None, description="cloud-run kind: the service to create.")
     dataproc: DataprocConfig | None = Field(default=None, description="dataproc kind: the cluster to create.")
+    token_creators: tuple[TokenCreator, ...] = Field(
+        default=(), description="Principals that may mint this workload's tokens, each with a reason (default none)."
+    )
+    adopt_service_account: bool = Field(
+        default=False, description="Use the existing service account instead of creating it."
+    )
+    replace_foreign_bindings: bool = Field(
+        default=False,
+        description="Acknowledge that adopting replaces the account's whole IAM policy with the declared one.",
+    )
 
     @field_validator("revoke_sessions_issued_before")
     @classmethod
@@ -222,6 +272,21 @@ class WorkloadConfig(_Model):
             raise ValueError("cloud_run is only valid with kind: cloud-run")
         if self.dataproc is not None and self.kind != "dataproc":
             raise ValueError("dataproc is only valid with kind: dataproc")
+        return self
+
+    @model_validator(mode="after")
+    def _adoption_is_explicit(self) -> WorkloadConfig:
+        if self.adopt_service_account and not self.replace_foreign_bindings:
+            raise ValueError(
+                "adopt_service_account replaces the account's whole IAM policy: every binding other than "
+                "gcp.deployers and token_creators is removed. Review them (gcloud iam service-accounts "
+                "get-iam-policy <email>) and set replace_foreign_bindings: true"
+            )
+        if self.replace_foreign_bindings and not self.adopt_service_account:
+            raise ValueError("replace_foreign_bindings is only valid with adopt_service_account: true")
+        members = [t.member for t in self.token_creators]
+        if len(set(members)) != len(members):
+            raise ValueError("token_creators lists a member twice")
         return self
 
     @model_validator(mode="after")

@@ -1,9 +1,12 @@
-"""The dedicated GCP service account a workload runs as."""
+"""The dedicated GCP service account a workload runs as, and who may act as it."""
+
+import json
 
 import pulumi
 import pulumi_gcp as gcp
 
 from .args import WorkloadServiceAccountArgs
+from .gcp_iam import service_account_email, service_account_policy
 from .naming import MANAGED_BY
 
 # Project roles each workload kind needs to run at all; nothing else is granted.
@@ -15,7 +18,12 @@ PROJECT_ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
 
 
 class WorkloadServiceAccount(pulumi.ComponentResource):
-    """A keyless service account whose numeric unique id feeds the AWS trust."""
+    """A keyless service account whose numeric unique id feeds the AWS trust.
+
+    Its IAM policy is authoritative (`gcp.serviceaccount.IAMPolicy`): exactly the declared deployers
+    (roles/iam.serviceAccountUser) and token creators, nobody else. With `adopt_existing` the account is
+    read, not created, and that policy replaces whatever bindings it had.
+    """
 
     email: pulumi.Output[str]
     """The service account email."""
@@ -23,30 +31,45 @@ class WorkloadServiceAccount(pulumi.ComponentResource):
     """The numeric unique id (the token's azp and sub)."""
     member: pulumi.Output[str]
     """serviceAccount:<email>, for IAM bindings."""
+    iam_policy: pulumi.Output[str]
+    """The service account's whole IAM policy (JSON)."""
 
     def __init__(self, name: str, args: WorkloadServiceAccountArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gcp-s3-federation:index:WorkloadServiceAccount", name, None, opts)
         project, environment = args["project"], args["environment"]
         if args["kind"] not in PROJECT_ROLES_BY_KIND:
             raise ValueError(f"kind must be one of {', '.join(PROJECT_ROLES_BY_KIND)}, got {args['kind']!r}")
-        account = gcp.serviceaccount.Account(
-            name,
-            account_id=args["account_id"],
-            project=project,
-            display_name=f"{name} (S3 federation, {environment})",
-            # Service accounts take no labels; the description carries them instead.
-            description=f"environment={environment} workload={name} managed-by={MANAGED_BY}",
-            opts=pulumi.ResourceOptions(parent=self),
+        policy = json.dumps(
+            service_account_policy(args.get("deployers", []), args.get("token_creators", [])), sort_keys=True
         )
+        child = pulumi.ResourceOptions(parent=self)
+        account: gcp.serviceaccount.Account
+        if args.get("adopt_existing", False):
+            email = service_account_email(args["account_id"], project)
+            account = gcp.serviceaccount.Account.get(name, f"projects/{project}/serviceAccounts/{email}", opts=child)
+        else:
+            account = gcp.serviceaccount.Account(
+                name,
+                account_id=args["account_id"],
+                project=project,
+                display_name=f"{name} (S3 federation, {environment})",
+                # Service accounts take no labels; the description carries them instead.
+                description=f"environment={environment} workload={name} managed-by={MANAGED_BY}",
+                opts=child,
+            )
+        gcp.serviceaccount.IAMPolicy(f"{name}-iam", service_account_id=account.name, policy_data=policy, opts=child)
         self.email = account.email
         self.unique_id = account.unique_id
         self.member = account.email.apply(lambda email: f"serviceAccount:{email}")
+        self.iam_policy = pulumi.Output.from_input(policy)
         for role in PROJECT_ROLES_BY_KIND[args["kind"]]:
             gcp.projects.IAMMember(
                 f"{name}-{role.removeprefix('roles/').replace('.', '-')}",
                 project=project,
                 role=role,
                 member=self.member,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=child,
             )
-        self.register_outputs({"email": self.email, "unique_id": self.unique_id, "member": self.member})
+        self.register_outputs(
+            {"email": self.email, "unique_id": self.unique_id, "member": self.member, "iam_policy": self.iam_policy}
+        )

@@ -13,11 +13,14 @@ from .args import (
     CloudRunOptions,
     DataprocOptions,
     FederatedWorkloadArgs,
+    GcpTrustGuardArgs,
     GoogleOidcProviderArgs,
     SecureBucketArgs,
+    TokenCreatorArgs,
 )
 from .audit import AuditTrail
 from .documents import GOOGLE_PROVIDER
+from .gcp_project import GcpTrustGuard
 from .models import FederationConfig, WorkloadConfig
 from .naming import aws_tags
 from .oidc_provider import GoogleOidcProvider
@@ -55,6 +58,14 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
     else:
         principal = pulumi.Output.from_input(GOOGLE_PROVIDER)
 
+    guard_args: GcpTrustGuardArgs = {
+        "project": config.gcp.project,
+        "audit_token_minting": config.gcp.audit_token_minting,
+    }
+    if config.gcp.key_creation_constraints:
+        guard_args["key_creation_constraints"] = list(config.gcp.key_creation_constraints)
+    guard = GcpTrustGuard("gcp-trust", guard_args, opts=pulumi.ResourceOptions(provider=gcp_provider))
+
     workloads: dict[str, FederatedWorkload] = {}
     for spec in config.workloads:
         workloads[spec.name] = FederatedWorkload(
@@ -77,6 +88,7 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
                 "kind": spec.kind,
                 "role_arn": workloads[spec.name].role_arn,
                 "service_account_email": workloads[spec.name].service_account_email,
+                "service_account_iam_policy": workloads[spec.name].service_account_iam_policy,
                 "audience": config.audience,
                 "grants": [g.model_dump() for g in spec.grants],
                 "environment_variables": workloads[spec.name].environment_variables,
@@ -84,6 +96,11 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
             }
             for spec in config.workloads
         },
+    }
+    outputs["gcp_trust"] = {
+        "deployers": list(config.gcp.deployers),
+        "audited_service": guard.audited_service,
+        "key_creation_policies": guard.key_creation_policies,
     }
     if config.audit.cloudtrail:
         trail = AuditTrail(
@@ -137,6 +154,11 @@ def workload_args(
         "default_session_duration": config.sessions.default_duration_seconds,
         "gcp_region": config.gcp.region,
         "trust_suspended": spec.trust_suspended,
+        "deployers": list(config.gcp.deployers),
+        "token_creators": [
+            TokenCreatorArgs(member=t.member, role=t.role, reason=t.reason) for t in spec.token_creators
+        ],
+        "adopt_service_account": spec.adopt_service_account,
     }
     if config.permissions_boundary_arn:
         args["permissions_boundary_arn"] = config.permissions_boundary_arn

@@ -25,6 +25,8 @@ class FederatedWorkload(pulumi.ComponentResource):
     """The workload's service account."""
     service_account_unique_id: pulumi.Output[str]
     """The service account's numeric unique id."""
+    service_account_iam_policy: pulumi.Output[str]
+    """The service account's whole IAM policy (JSON): who may deploy as it or mint its tokens."""
     session_name: pulumi.Output[str]
     """The role session name the trust pins."""
     environment_variables: pulumi.Output[dict[str, str]]
@@ -45,6 +47,9 @@ class FederatedWorkload(pulumi.ComponentResource):
                 "project": project,
                 "environment": environment,
                 "kind": args["kind"],
+                "deployers": args.get("deployers", []),
+                "token_creators": args.get("token_creators", []),
+                "adopt_existing": args.get("adopt_service_account", False),
             },
             opts=child,
         )
@@ -70,6 +75,7 @@ class FederatedWorkload(pulumi.ComponentResource):
         self.role_arn = role.arn
         self.service_account_email = account.email
         self.service_account_unique_id = account.unique_id
+        self.service_account_iam_policy = account.iam_policy
         self.session_name = pulumi.Output.from_input(session)
         duration = str(args.get("default_session_duration", 3600))
         self.environment_variables = role.arn.apply(
@@ -129,6 +135,7 @@ class FederatedWorkload(pulumi.ComponentResource):
                 "role_arn": self.role_arn,
                 "service_account_email": self.service_account_email,
                 "service_account_unique_id": self.service_account_unique_id,
+                "service_account_iam_policy": self.service_account_iam_policy,
                 "session_name": self.session_name,
                 "environment_variables": self.environment_variables,
             }

@@ -54,6 +54,8 @@ api = FederatedWorkload(
         role_path=role_path,
         gcp_region=gcp_region,
         cloud_run=CloudRunOptions(image=config.require("image")),
+        # Who may deploy revisions running as the service account: its whole IAM policy.
+        deployers=config.require_object("deployers"),
     ),
     opts=pulumi.ResourceOptions(providers={"aws": data_account, "gcp": workload_project}),
 )

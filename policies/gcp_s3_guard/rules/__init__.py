@@ -7,11 +7,11 @@ catalogue in id order.
 from __future__ import annotations
 
 from ..model import Rule
-from . import bucket, gcp, identity, key, stack, trust
+from . import bucket, gcp, gcp_iam, identity, key, stack, trust
 
 RULES: tuple[Rule, ...] = tuple(
     sorted(
-        (*trust.RULES, *identity.RULES, *gcp.RULES, *bucket.RULES, *key.RULES, *stack.RULES),
+        (*trust.RULES, *identity.RULES, *gcp.RULES, *gcp_iam.RULES, *bucket.RULES, *key.RULES, *stack.RULES),
         key=lambda rule: rule.id,
     )
 )
