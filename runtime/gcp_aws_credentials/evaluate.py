@@ -1,11 +1,16 @@
 """A faithful model of the subset of IAM policy evaluation that federation policies use.
 
-Covered: Effect; Action/NotAction and Resource/NotResource with `*`/`?` wildcards; Principal
-(`*`, AWS account root or ARN, Federated, Service); condition operators String*, Arn*, Bool, Null, Date*,
-Numeric*, with `IfExists` and the `ForAnyValue:`/`ForAllValues:` qualifiers; several keys in a block
-(AND), several values (OR); an explicit Deny beats any Allow. Not covered: NotPrincipal, policy variables,
-SCPs, permission boundaries, session policies, cross-account rules, ACLs. Semantics follow the IAM User
-Guide ("Condition operators", "Policy evaluation logic").
+Covered: Effect; Action/NotAction and Resource/NotResource with `*`/`?` wildcards; Principal and
+NotPrincipal (`*`, AWS account root or ARN, Federated, Service); condition operators String*, Arn*, Bool,
+Null, Date*, Numeric*, with `IfExists` and the `ForAnyValue:`/`ForAllValues:` qualifiers; several keys in a
+block (AND), several values (OR); an explicit Deny beats any Allow. Anything else (policy variables, other
+operators) raises ValueError instead of being silently mis-evaluated. Not covered: SCPs, permission
+boundaries, session policies, cross-account rules, ACLs.
+
+Absent keys follow the IAM User Guide, "Condition operators" and "Multivalued context keys": a key missing
+from the request makes a condition false, except that negated operators (`StringNotEquals`, `ArnNotLike`,
+...) are then true, `...IfExists` is then true, `Null: true` is then true, `ForAllValues:` is then true
+and `ForAnyValue:` false. Policy evaluation: IAM User Guide, "Policy evaluation logic".
 """
 
 from __future__ import annotations
@@ -14,10 +19,30 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 Context = Mapping[str, Sequence[str]]  # condition key (lower-case) -> request values; absent = missing
 
+_OPERATORS = {
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "ArnEquals",
+    "ArnNotEquals",
+    "ArnLike",
+    "ArnNotLike",
+    "Bool",
+    "Null",
+    *(
+        f"{kind}{relation}"
+        for kind in ("Numeric", "Date")
+        for relation in ("Equals", "NotEquals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")
+    ),
+}
 _NEGATED = {
     "StringNotEquals",
     "StringNotEqualsIgnoreCase",
@@ -35,11 +60,15 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
+@lru_cache(maxsize=4096)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
+
+
 def wildcard(pattern: str, value: str, ignore_case: bool = False) -> bool:
     if ignore_case:
         pattern, value = pattern.lower(), value.lower()
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+    return _pattern(pattern).fullmatch(value) is not None
 
 
 def _arn_like(pattern: str, value: str) -> bool:
@@ -102,8 +131,12 @@ def evaluate_condition(operator: str, key: str, expected: Sequence[str], context
     qualifier, _, rest = operator.rpartition(":")
     if_exists = rest.endswith("IfExists")
     base = rest.removesuffix("IfExists")
-    actual = context.get(key.lower())
+    if base not in _OPERATORS or qualifier not in ("", "ForAllValues", "ForAnyValue") or (base == "Null" and if_exists):
+        raise ValueError(f"condition operator {operator!r} is outside the modelled subset")
     values = tuple(str(v) for v in expected)
+    if any("${" in v for v in values):
+        raise ValueError(f"policy variables are not modelled ({key}: {', '.join(values)})")
+    actual = context.get(key.lower())
     if base == "Null":
         missing = actual is None or len(actual) == 0
         return ConditionResult(
@@ -154,9 +187,15 @@ class Request:
 
 
 def _principal_matches(statement: Mapping[str, Any], request: Request) -> bool:
+    if "NotPrincipal" in statement:
+        return not _names_principal(statement["NotPrincipal"], request)
     principal = statement.get("Principal")
     if principal is None:
         return True  # identity policy: the principal is the attached identity
+    return _names_principal(principal, request)
+
+
+def _names_principal(principal: Any, request: Request) -> bool:
     if principal == "*":
         return True
     if not isinstance(principal, Mapping):
@@ -183,6 +222,8 @@ def _same_account_root(arn: str, request: Request) -> bool:
 def evaluate_statement(policy: str, index: int, statement: Mapping[str, Any], request: Request) -> StatementResult:
     actions, not_actions = as_list(statement.get("Action")), as_list(statement.get("NotAction"))
     resources, not_resources = as_list(statement.get("Resource")), as_list(statement.get("NotResource"))
+    if any("${" in str(r) for r in (*resources, *not_resources)):
+        raise ValueError(f"policy variables are not modelled (statement {statement.get('Sid') or index})")
     action_ok = (
         (not any(wildcard(str(a), request.action, True) for a in not_actions))
         if not_actions
