@@ -5,8 +5,11 @@ BIN    := $(VENV)/bin
 STACK  ?= dev
 REPORT ?=
 SUMMARY ?= plan-summary.md
+BASE   ?=
+HEAD   ?=
+DIFF   ?=
 
-.PHONY: plan test lint typecheck unit clean
+.PHONY: plan diff test lint typecheck unit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +26,11 @@ $(VENV)/.dev-deps: $(VENV)/.plan-deps requirements-dev.txt
 ## plan: the STACK (default dev) planned offline under mocks; REPORT=path writes the JSON report
 plan: $(VENV)/.plan-deps
 	STACK=$(STACK) REPORT=$(REPORT) SUMMARY=$(SUMMARY) $(BIN)/python -m tools.plan
+
+## diff: effective access BASE -> HEAD (plan reports or `pulumi stack export` JSON); DIFF=path writes JSON
+## exit 0 no access changes, 1 changes, 2 unreadable input
+diff: $(VENV)/.plan-deps
+	$(BIN)/python -m tools.diff --base "$(BASE)" --head "$(HEAD)" $(if $(DIFF),--json "$(DIFF)")
 
 ## test: lint, type-check and the whole test suite
 test: lint typecheck unit

@@ -38,6 +38,8 @@ class RecordedResource:
     dependencies: tuple[str, ...]
     retain_on_delete: bool
     inputs: dict[str, Any]
+    id: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def report_entry(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "urn": self.urn, "inputs": self.inputs}
@@ -121,6 +123,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 dependencies=tuple(request.dependencies),
                 retain_on_delete=bool(request.retainOnDelete),
                 inputs=_plain(rpc.deserialize_properties(request.object)),
+                id=response.id,
+                outputs=_plain(rpc.deserialize_properties(response.object)),
             )
             with self._lock:
                 self.recorded.append(record)

@@ -91,7 +91,10 @@ def render_text(result: PlanResult, trust_limit: int | None = None) -> str:
 def report(result: PlanResult, gate: GateResult | None = None, trust_limit: int | None = None) -> dict[str, Any]:
     document: dict[str, Any] = {
         "stack": result.stack,
-        "resources": [r.report_entry() for r in sorted(result.custom_resources, key=lambda r: r.urn)],
+        "resources": [
+            {**r.report_entry(), "parent": r.parent, "outputs": r.outputs}
+            for r in sorted(result.custom_resources, key=lambda r: r.urn)
+        ],
         "documents": [
             {k: v for k, v in d.items() if k != "document"} for d in documents(result.custom_resources, trust_limit)
         ],

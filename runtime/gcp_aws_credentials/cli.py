@@ -4,6 +4,7 @@
   token-file          keep AWS_WEB_IDENTITY_TOKEN_FILE fresh (Hadoop S3A, any SDK)
   explain trust       offline: would this role's trust accept this token? (exit 0 allow, 1 deny)
   explain request     offline: would this S3 request be allowed? (exit 0 allow, 1 deny)
+                      (both read a `make plan` report, --plan, or a deployed stack's export, --state)
   doctor              on GCP: run every link of the chain, stop at the first broken one
 
 Options default to the environment the stack gives each workload: AWS_ROLE_ARN, GCP_AWS_AUDIENCE,
@@ -25,6 +26,7 @@ from .doctor import Doctor, DoctorArgs, as_json, render
 from .explain import Explanation, PlanDocuments, S3Request, explain_request, explain_trust
 from .metadata import MetadataError, MetadataTokenSource
 from .session import DEFAULT_DURATION_SECONDS, WebIdentityExchange
+from .state import StackState, load_state
 from .token_file import DEFAULT_INTERVAL_SECONDS, refresh_forever
 
 
@@ -63,16 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     trust = what.add_parser("trust", help="evaluate a role trust against a token")
     source = trust.add_mutually_exclusive_group(required=True)
     source.add_argument("--trust", type=Path, help="trust policy JSON file")
-    source.add_argument("--plan", type=Path, help="`make plan` report (REPORT=path); needs --workload")
-    trust.add_argument("--workload")
+    _state_sources(source)
+    trust.add_argument("--workload", help="workload name (or its role ARN); needed with --plan/--state")
     token_input = trust.add_mutually_exclusive_group(required=True)
     token_input.add_argument("--token", help="a JWT (read locally, never printed)")
     token_input.add_argument("--claims", help="claims as JSON, or @file")
     trust.add_argument("--session-name")
 
-    request = what.add_parser("request", help="evaluate an S3 request against the plan's policies")
-    request.add_argument("--plan", type=Path, required=True)
-    request.add_argument("--workload", required=True)
+    request = what.add_parser("request", help="evaluate an S3 request against the stack's policies")
+    _state_sources(request.add_mutually_exclusive_group(required=True))
+    request.add_argument("--workload", required=True, help="workload name, or its role ARN")
     request.add_argument("--action", required=True, help="e.g. s3:GetObject, s3:PutObject, s3:ListBucket")
     request.add_argument("--bucket", required=True)
     request.add_argument("--key", help="object key, or the list prefix for s3:ListBucket (omit: no prefix)")
@@ -93,6 +95,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _state_sources(group: argparse._MutuallyExclusiveGroup) -> None:
+    group.add_argument("--plan", type=Path, help="`make plan` report (REPORT=path)")
+    group.add_argument(
+        "--state", type=Path, help="`pulumi stack export` JSON of a deployed stack; '-' reads it from stdin"
+    )
+
+
+def _stack_state(args: argparse.Namespace) -> StackState:
+    path: Path = args.plan or args.state
+    return load_state(sys.stdin.read() if str(path) == "-" else path.read_text())
+
+
 def _claims(args: argparse.Namespace) -> dict[str, Any]:
     if args.token:
         return decode_claims(args.token)
@@ -105,14 +119,14 @@ def _claims(args: argparse.Namespace) -> dict[str, Any]:
 
 def explain(args: argparse.Namespace) -> Explanation:
     if args.what == "trust":
-        if args.plan is not None:
+        if args.trust is None:
             if not args.workload:
-                raise ValueError("--plan needs --workload")
-            document = PlanDocuments(json.loads(args.plan.read_text()), args.workload).trust
+                raise ValueError("--plan and --state need --workload")
+            document = PlanDocuments(_stack_state(args), args.workload).trust
         else:
             document = json.loads(args.trust.read_text())
         return explain_trust(document, _claims(args), args.session_name)
-    plan = PlanDocuments(json.loads(args.plan.read_text()), args.workload)
+    plan = PlanDocuments(_stack_state(args), args.workload)
     request = S3Request(args.action, args.bucket, args.key, args.sse, args.sse_kms_key_id, not args.no_tls)
     return explain_request(plan, request)
 

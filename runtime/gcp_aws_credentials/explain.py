@@ -7,7 +7,6 @@ SSE-KMS the key policy (and, where it delegates to the account, the identity pol
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 from .claims import describe, session_name_from_email
 from .evaluate import Decision, Request, as_list, evaluate, wildcard
+from .state import StackState, StateError, policy_document
 
 GOOGLE = "accounts.google.com"
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
@@ -95,45 +95,99 @@ class S3Request:
     issued_at: datetime | None = None
 
 
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+BUCKET_ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+
+
 class PlanDocuments:
-    """The documents of one workload and its buckets, read from a `make plan` JSON report."""
+    """The documents of one workload and its buckets, from a `make plan` report or a stack export.
 
-    def __init__(self, report: Mapping[str, Any], workload: str) -> None:
-        outputs = report.get("outputs", {})
+    The workload is found by name (its FederatedWorkload component, else its role's resource name)
+    or by its role ARN; ARNs, unique ids and key ARNs are the state's own values (real ids when the
+    state is a deployed stack's export).
+    """
+
+    def __init__(self, state: StackState | Mapping[str, Any], workload: str) -> None:
+        self.state = StackState.from_json(state)
+        role = next(
+            (r for r in self.state.of_type(ROLE) if workload in (self.state.workload_of(r), r.value("arn"))),
+            None,
+        )
+        if role is None:
+            known = sorted(self.state.workload_of(r) for r in self.state.of_type(ROLE))
+            raise StateError(
+                f"the {self.state.source} has no workload {workload!r} (known: {', '.join(known) or 'none'})"
+            )
+        self.role = role
+        self.workload = self.state.workload_of(role)
+        self.role_name = str(role.value("name") or role.name)
+        self.role_arn = str(role.value("arn") or self._output_role_arn())
+        self.trust = policy_document(role.value("assumeRolePolicy"), f"trust policy of {self.role_name}")
+
+    def _output_role_arn(self) -> str:
         try:
-            self.role_arn = str(outputs["workloads"][workload]["role_arn"])
-        except KeyError:
-            raise ValueError(f"the plan has no workload {workload!r}") from None
-        self.workload = workload
-        self.region = str(outputs["workloads"][workload]["environment_variables"]["AWS_REGION"])
-        self._resources = list(report.get("resources", []))
-        self._buckets = outputs.get("buckets", {})
-        role = self._one("aws:iam/role:Role", lambda inputs, name: name == workload)
-        self.role_name = str(role["inputs"]["name"]) if role else ""
-        self.trust = _parse(role["inputs"]["assumeRolePolicy"]) if role else {}
-
-    def _one(self, typ: str, test: Any) -> dict[str, Any] | None:
-        return next((r for r in self._resources if r["type"] == typ and test(r["inputs"], r["name"])), None)
+            return str(self.state.outputs["workloads"][self.workload]["role_arn"])
+        except (KeyError, TypeError):
+            raise StateError(f"the role ARN of {self.workload!r} is not in the {self.state.source}") from None
 
     def identity_policies(self) -> list[tuple[str, dict[str, Any]]]:
         return [
-            (f"identity policy {r['inputs'].get('name')!r}", _parse(r["inputs"]["policy"]))
-            for r in self._resources
-            if r["type"] == "aws:iam/rolePolicy:RolePolicy" and r["inputs"].get("role") == self.role_name
+            (f"identity policy {r.value('name')!r}", policy_document(r.value("policy"), f"policy {r.name}"))
+            for r in self.state.of_type(ROLE_POLICY)
+            if r.value("role") in (self.role_name, self.role_arn)
         ]
 
     def bucket_policy(self, bucket: str) -> list[tuple[str, dict[str, Any]]]:
-        found = self._one("aws:s3/bucketPolicy:BucketPolicy", lambda inputs, _: inputs.get("bucket") == bucket)
-        return [(f"bucket policy of {bucket}", _parse(found["inputs"]["policy"]))] if found else []
+        document = bucket_policy_document(self.state, bucket)
+        return [(f"bucket policy of {bucket}", document)] if document is not None else []
 
     def bucket_key(self, bucket: str) -> tuple[str | None, dict[str, Any] | None]:
-        key_arn = self._buckets.get(bucket, {}).get("kms_key_arn")
-        key = self._one("aws:kms/key:Key", lambda _, name: name == f"{bucket}-key")
-        return key_arn, _parse(key["inputs"]["policy"]) if key else None
+        return bucket_key(self.state, bucket)
+
+    @property
+    def region(self) -> str:
+        """The AWS region of the workload's buckets (from a key ARN), for kms:ViaService."""
+        for _, document in self.identity_policies():
+            for statement in as_list(document.get("Statement")):
+                for resource in as_list(statement.get("Resource")):
+                    if str(resource).startswith("arn:aws:kms:"):
+                        return str(resource).split(":")[3]
+        environment = (self.state.outputs.get("workloads") or {}).get(self.workload, {}).get("environment_variables")
+        if not (environment or {}).get("AWS_REGION"):
+            raise StateError(f"the AWS region of {self.workload!r} is not in the {self.state.source}")
+        return str(environment["AWS_REGION"])
 
 
-def _parse(value: Any) -> dict[str, Any]:
-    return json.loads(value) if isinstance(value, str) else dict(value)
+def bucket_policy_document(state: StackState, bucket: str) -> dict[str, Any] | None:
+    found = state.find(BUCKET_POLICY, lambda r: r.value("bucket") == bucket)
+    return policy_document(found.value("policy"), f"bucket policy of {bucket}") if found else None
+
+
+def bucket_key(state: StackState, bucket: str) -> tuple[str | None, dict[str, Any] | None]:
+    """The bucket's default-encryption key ARN and, when the stack manages the key, its policy."""
+    key_arn: str | None = None
+    for config in state.of_type(*BUCKET_ENCRYPTION):
+        if config.value("bucket") == bucket:
+            for rule in config.value("rules") or []:
+                default = rule.get("applyServerSideEncryptionByDefault") or {}
+                key_arn = default.get("kmsMasterKeyId") or key_arn
+    if key_arn is None:
+        key_arn = (state.outputs.get("buckets") or {}).get(bucket, {}).get("kms_key_arn")
+    if key_arn is None:
+        return None, None
+    key = state.find(KMS_KEY, lambda r: key_arn in (r.value("arn"), r.value("keyId")))
+    if key is None:
+        return key_arn, None
+    policy = state.find(KMS_KEY_POLICY, lambda r: r.value("keyId") in (key.value("arn"), key.value("keyId")))
+    document = (policy or key).value("policy")
+    return key_arn, policy_document(document, f"key policy of {key_arn}") if document else None
 
 
 def _s3_context(plan: PlanDocuments, request: S3Request) -> tuple[str, dict[str, list[str]]]:
@@ -179,29 +233,9 @@ def explain_request(plan: PlanDocuments, request: S3Request) -> Explanation:
     # a put without an SSE header is encrypted by the bucket default (SSE-KMS with the bucket's key)
     encrypted_put = request.action.lower() == "s3:putobject" and request.sse in (None, "aws:kms")
     if allowed and kms_action and (encrypted_put or request.action.lower() == "s3:getobject"):
-        bucket_key, key_policy = plan.bucket_key(request.bucket)
-        key_arn = request.sse_kms_key_id or bucket_key or "*"
-        kms_context = {
-            "kms:viaservice": [f"s3.{plan.region}.amazonaws.com"],
-            "kms:calleraccount": [plan.role_arn.split(":")[4]],
-            "aws:principalarn": [plan.role_arn],
-            # S3 Bucket Keys (on for created buckets): the encryption context is the bucket ARN
-            "kms:encryptioncontext:aws:s3:arn": [f"arn:aws:s3:::{request.bucket}"],
-        }
-        kms_request = Request(kms_action, key_arn, kms_context, principal_arn=plan.role_arn)
-        by_identity = evaluate(identity, kms_request)
-        lines += _render(by_identity, f"KMS {kms_action} on {key_arn} (identity policy)")
-        allowed = by_identity.allowed
-        if key_policy is not None and key_arn == bucket_key:
-            by_key = evaluate(
-                [("key policy", key_policy)], Request(kms_action, "*", kms_context, principal_arn=plan.role_arn)
-            )
-            lines += _render(by_key, "KMS (key policy)")
-            allowed = allowed and by_key.allowed
-        elif key_policy is None:
-            lines.append(
-                "  key policy not in the plan (adopted key): assumed to delegate to the account's IAM policies"
-            )
+        kms = explain_kms(plan, request.bucket, kms_action, request.sse_kms_key_id)
+        lines += kms.lines
+        allowed = kms.allowed
     if not plan.bucket_policy(request.bucket):
         lines.append(
             f"  no bucket policy of ours on {request.bucket} (adopted bucket): its owner must keep default "
@@ -209,4 +243,32 @@ def explain_request(plan: PlanDocuments, request: S3Request) -> Explanation:
             "(README, 'Adopted buckets'); check with `doctor --write-probe`"
         )
     lines.append(f"Verdict: {'ALLOW' if allowed else 'DENY'}")
+    return Explanation(allowed, lines)
+
+
+def explain_kms(plan: PlanDocuments, bucket: str, kms_action: str, key_arn: str | None = None) -> Explanation:
+    """The KMS call S3 makes for the role on `key_arn` (default: the bucket's key): identity policies
+    and, for the bucket's own key, its key policy must both allow it."""
+    bucket_key, key_policy = plan.bucket_key(bucket)
+    key_arn = key_arn or bucket_key or "*"
+    kms_context = {
+        "kms:viaservice": [f"s3.{plan.region}.amazonaws.com"],
+        "kms:calleraccount": [plan.role_arn.split(":")[4]],
+        "aws:principalarn": [plan.role_arn],
+        # S3 Bucket Keys (on for created buckets): the encryption context is the bucket ARN
+        "kms:encryptioncontext:aws:s3:arn": [f"arn:aws:s3:::{bucket}"],
+    }
+    by_identity = evaluate(
+        plan.identity_policies(), Request(kms_action, key_arn, kms_context, principal_arn=plan.role_arn)
+    )
+    lines = _render(by_identity, f"KMS {kms_action} on {key_arn} (identity policy)")
+    allowed = by_identity.allowed
+    if key_policy is not None and key_arn == bucket_key:
+        by_key = evaluate(
+            [("key policy", key_policy)], Request(kms_action, "*", kms_context, principal_arn=plan.role_arn)
+        )
+        lines += _render(by_key, "KMS (key policy)")
+        allowed = allowed and by_key.allowed
+    elif key_policy is None:
+        lines.append("  key policy not in the plan (adopted key): assumed to delegate to the account's IAM policies")
     return Explanation(allowed, lines)
