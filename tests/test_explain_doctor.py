@@ -16,7 +16,7 @@ from gcp_aws_credentials.doctor import Doctor, DoctorArgs
 from gcp_aws_credentials.evaluate import evaluate_condition
 from gcp_aws_credentials.explain import PlanDocuments, S3Request, explain_request, explain_trust
 from tools import plan
-from tools.loopback import FakeMetadata, aws_error_server
+from tools.loopback import FakeMetadata, aws_error_server, free_port
 from tools.mock_cloud import run_program, stack_config
 
 CLI = str(Path(sys.executable).parent / "gcp-aws-credentials")
@@ -310,14 +310,14 @@ def _doctor(bucket: str, key: str, **changes: Any) -> list[Any]:
 
 def test_doctor_all_green(metadata: FakeMetadata, lake: tuple[str, str]) -> None:
     steps = _doctor(*lake)
-    assert [s.name for s in steps] == [
-        "metadata server",
-        "ID token",
-        "STS AssumeRoleWithWebIdentity",
-        "ListObjectsV2",
-        "SSE-KMS write and read",
+    assert [(s.id, s.name) for s in steps] == [
+        ("metadata", "metadata server"),
+        ("token", "ID token"),
+        ("sts", "STS AssumeRoleWithWebIdentity"),
+        ("list", "ListObjectsV2"),
+        ("write-read", "SSE-KMS write and read"),
     ]
-    assert all(s.ok for s in steps), steps
+    assert all(s.ok and not s.code for s in steps), steps
     assert "azp=112233445566778899001" in steps[1].detail
 
 
@@ -325,6 +325,7 @@ def test_doctor_wrong_audience(metadata: FakeMetadata, lake: tuple[str, str]) ->
     metadata.forced_audience = "https://other"
     steps = _doctor(*lake)
     assert [s.ok for s in steps] == [True, False]
+    assert steps[1].code == "token-wrong-audience"
     assert steps[1].cause == "token audience is 'https://other'" and "gcp-s3-federation-dev" in steps[1].fix
 
 
@@ -336,7 +337,9 @@ def test_doctor_denied_sts(metadata: FakeMetadata, lake: tuple[str, str], monkey
     finally:
         server.shutdown()
     assert [s.ok for s in steps] == [True, True, False]
+    assert steps[2].code == "sts-access-denied"
     assert "the trust of arn:aws:iam::123456789012:role/gcp-federation/dev/gcpfed-dev-nightly-etl" in steps[2].cause
+    assert "gcp-aws-credentials explain trust --state" in steps[2].fix
 
 
 def test_doctor_missing_prefix_grant(
@@ -350,6 +353,7 @@ def test_doctor_missing_prefix_grant(
         server.shutdown()
     assert [s.ok for s in steps] == [True, True, True, False]
     assert steps[3].detail == "AccessDenied: Access Denied"
+    assert (steps[3].id, steps[3].code) == ("list", "list-denied")
     assert "no s3:ListBucket on" in steps[3].cause and "curated/daily/*" in steps[3].cause
 
 
@@ -378,7 +382,10 @@ def test_doctor_json_never_prints_the_token(metadata: FakeMetadata, lake: tuple[
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    steps = json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    assert (report["version"], report["ok"], report["failed_step"], report["code"]) == (1, True, None, None)
+    steps = report["steps"]
+    assert [s["id"] for s in steps] == ["metadata", "token", "sts", "list", "write-read"]
     assert [s["ok"] for s in steps] == [True] * 5
     assert metadata.tokens and not any(t in result.stdout + result.stderr for t in metadata.tokens)
     assert not any(t.split(".")[2] in result.stdout for t in metadata.tokens)
@@ -400,3 +407,14 @@ def test_doctor_write_probe_needs_the_key() -> None:
     assert result.stderr.strip() == (
         "gcp-aws-credentials: --write-probe needs --kms-key-arn: the bucket policy requires uploads to name the key"
     )
+
+
+def test_doctor_json_names_the_failed_step_and_code(tmp_path: Path) -> None:
+    closed = f"127.0.0.1:{free_port()}"
+    args = ["doctor", "--role-arn", ROLE_ARN, "--audience", "a", "--bucket", "b", "--prefix", "p/", "--json"]
+    env = {**os.environ, "GCE_METADATA_HOST": closed}
+    result = subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["ok"], report["failed_step"], report["code"]) == (False, "metadata", "metadata-unreachable")
+    assert report["steps"][0]["fix"] == "run on the workload, or set GCE_METADATA_HOST to a metadata emulator"

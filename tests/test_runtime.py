@@ -107,6 +107,7 @@ def test_metadata_down_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
         MetadataTokenSource(AUDIENCE, host=host, timeout=1)()
     assert f"metadata server at {host} is unreachable after 3 attempts" in str(caught.value)
     assert "GCE_METADATA_HOST" in str(caught.value)
+    assert caught.value.code == "metadata-unreachable" and "GCE_METADATA_HOST" in caught.value.fix
 
 
 def test_session_names_match_what_the_trust_pins() -> None:
@@ -209,8 +210,8 @@ def test_sts_endpoint_follows_sdk_settings(
 # --- error paths -----------------------------------------------------------------------------------
 
 
-def _refused_exchange(monkeypatch: pytest.MonkeyPatch, code: str, message: str) -> str:
-    """The FederationError text of an exchange against an STS that answers `code: message`."""
+def _refusal(monkeypatch: pytest.MonkeyPatch, code: str, message: str) -> FederationError:
+    """The FederationError of an exchange against an STS that answers `code: message`."""
     server, endpoint = aws_error_server(code, message)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", endpoint)
     try:
@@ -218,7 +219,29 @@ def _refused_exchange(monkeypatch: pytest.MonkeyPatch, code: str, message: str) 
             WebIdentityExchange(ROLE_ARN, AUDIENCE, region="eu-west-1").fetch()
     finally:
         server.shutdown()
-    return str(caught.value)
+    return caught.value
+
+
+def _refused_exchange(monkeypatch: pytest.MonkeyPatch, code: str, message: str) -> str:
+    return str(_refusal(monkeypatch, code, message))
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "stable"),
+    [
+        ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", "sts-access-denied"),
+        ("InvalidIdentityToken", "Incorrect token audience", "sts-token-audience"),
+        ("InvalidIdentityToken", "Couldn't retrieve verification key", "sts-invalid-token"),
+        ("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration", "sts-duration-too-long"),
+        ("ExpiredTokenException", "Token expired", "sts-token-expired"),
+        ("IDPRejectedClaim", "Rejected", "sts-refused"),
+    ],
+)
+def test_sts_refusals_carry_a_stable_code_and_fix(
+    metadata: FakeMetadata, aws_env: str, monkeypatch: pytest.MonkeyPatch, code: str, message: str, stable: str
+) -> None:
+    error = _refusal(monkeypatch, code, message)
+    assert error.code == stable and error.fix and error.cause
 
 
 @pytest.mark.parametrize(

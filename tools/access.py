@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from gcp_aws_credentials.environment import DURATION_SECONDS
 from gcp_aws_credentials.evaluate import Request, as_list, evaluate
 from gcp_aws_credentials.explain import (
     GOOGLE,
@@ -213,7 +214,7 @@ def trust_facets(state: StackState, docs: PlanDocuments) -> dict[str, str]:
         if key.lower() == "aws:tokenissuetime"
     )
     workload_outputs = (state.outputs.get("workloads") or {}).get(docs.workload) or {}
-    requested = (workload_outputs.get(WORKLOAD_ENV_OUTPUT) or {}).get("GCP_AWS_DURATION_SECONDS")
+    requested = (workload_outputs.get(WORKLOAD_ENV_OUTPUT) or {}).get(DURATION_SECONDS)
     return {
         "role": docs.role_arn,
         "principal kind": ", ".join(kinds) or "none",

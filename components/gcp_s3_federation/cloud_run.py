@@ -16,6 +16,7 @@ def bring_your_own_command(service: str, region: str, email: str, environment: M
 
 class CloudRunService(pulumi.ComponentResource):
     """The service's env holds only the role ARN, region, audience and grants; never an AWS secret.
+    Its names are the runtime's contract (`gcp_aws_credentials.environment`), rendered by `FederatedWorkload`.
 
     Inside the container, `gcp_aws_credentials.session_from_environment()` returns a boto3 Session.
     Defaults: internal-only ingress, scale to zero, at most 10 instances, deletion protection on.

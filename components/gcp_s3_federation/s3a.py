@@ -32,6 +32,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gcp_aws_credentials.environment import WorkloadEnvironment
+
 DEFAULT_IMAGE_VERSION = "2.3-debian12"
 TOKEN_FILE = "/run/gcp-aws/token"
 
@@ -98,12 +100,7 @@ def s3a_properties(
     """Dataproc cluster properties: web identity in every JVM, and per bucket SSE-KMS with its key and
     region. `bucket_keys` maps bucket name to its KMS key ARN. Nothing here downloads anything."""
     line = image_line(image_version)
-    env = {
-        "AWS_ROLE_ARN": role_arn,
-        "AWS_WEB_IDENTITY_TOKEN_FILE": TOKEN_FILE,
-        "AWS_ROLE_SESSION_NAME": session_name,
-        "AWS_REGION": region,
-    }
+    env = WorkloadEnvironment(role_arn, session_name, region, token_file=TOKEN_FILE).variables()
     properties = {f"{prefix}{name}": value for prefix in JVM_ENV_PREFIXES for name, value in env.items()}
     properties["core:fs.s3a.aws.credentials.provider"] = line.credentials_provider
     properties["core:fs.s3a.committer.abort.pending.uploads"] = "false"

@@ -2,6 +2,8 @@
 
 import pulumi
 
+from gcp_aws_credentials.environment import WorkloadEnvironment
+
 from .args import FederatedRoleArgs, FederatedWorkloadArgs
 from .cloud_run import CloudRunService, bring_your_own_command
 from .dataproc import DataprocCluster
@@ -77,15 +79,11 @@ class FederatedWorkload(pulumi.ComponentResource):
         self.service_account_unique_id = account.unique_id
         self.service_account_iam_policy = account.iam_policy
         self.session_name = pulumi.Output.from_input(session)
-        duration = str(args.get("default_session_duration", 3600))
+        duration = args.get("default_session_duration", 3600)
         self.environment_variables = role.arn.apply(
-            lambda arn: {
-                "AWS_ROLE_ARN": arn,
-                "AWS_ROLE_SESSION_NAME": session,
-                "AWS_REGION": aws_region,
-                "GCP_AWS_AUDIENCE": audience,
-                "GCP_AWS_DURATION_SECONDS": duration,
-            }
+            lambda arn: WorkloadEnvironment(
+                role_arn=arn, session_name=session, region=aws_region, audience=audience, duration_seconds=duration
+            ).variables()
         )
         labels = gcp_labels(environment, name)
         cloud_run, dataproc = args.get("cloud_run"), args.get("dataproc")

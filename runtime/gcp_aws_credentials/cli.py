@@ -21,11 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from .claims import decode_claims
-from .diagnose import FederationError
 from .doctor import Doctor, DoctorArgs, as_json, render
+from .environment import (
+    AUDIENCE,
+    DEFAULT_DURATION_SECONDS,
+    DURATION_SECONDS,
+    REGION,
+    REGION_FALLBACK,
+    ROLE_ARN,
+    SESSION_NAME,
+    TOKEN_FILE,
+)
+from .errors import GcpAwsError
 from .explain import Explanation, PlanDocuments, S3Request, explain_request, explain_trust
-from .metadata import MetadataError, MetadataTokenSource
-from .session import DEFAULT_DURATION_SECONDS, WebIdentityExchange
+from .metadata import MetadataTokenSource
+from .session import WebIdentityExchange
 from .state import StackState, load_state
 from .token_file import DEFAULT_INTERVAL_SECONDS, refresh_forever
 
@@ -41,21 +51,27 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     process = commands.add_parser("credential-process", help="print credential_process JSON")
-    process.add_argument("--role-arn", default=_env("AWS_ROLE_ARN"), required=_env("AWS_ROLE_ARN") is None)
-    process.add_argument("--audience", default=_env("GCP_AWS_AUDIENCE"), required=_env("GCP_AWS_AUDIENCE") is None)
+    process.add_argument("--role-arn", default=_env(ROLE_ARN), required=_env(ROLE_ARN) is None)
+    process.add_argument("--audience", default=_env(AUDIENCE), required=_env(AUDIENCE) is None)
     process.add_argument(
         "--session-name",
-        default=_env("AWS_ROLE_SESSION_NAME"),
+        default=_env(SESSION_NAME),
         help="default: the service account email without .iam.gserviceaccount.com",
     )
     process.add_argument(
-        "--duration-seconds", type=int, default=int(_env("GCP_AWS_DURATION_SECONDS") or DEFAULT_DURATION_SECONDS)
+        "--duration-seconds", type=int, default=int(_env(DURATION_SECONDS) or DEFAULT_DURATION_SECONDS)
     )
-    process.add_argument("--region", default=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION"))
+    process.add_argument("--region", default=_env(REGION) or _env(REGION_FALLBACK))
 
     token = commands.add_parser("token-file", help="keep a web identity token file fresh")
-    token.add_argument("--audience", default=_env("GCP_AWS_AUDIENCE"), required=_env("GCP_AWS_AUDIENCE") is None)
-    token.add_argument("--path", type=Path, required=True, help="put it on tmpfs, e.g. /run/gcp-aws/token")
+    token.add_argument("--audience", default=_env(AUDIENCE), required=_env(AUDIENCE) is None)
+    token.add_argument(
+        "--path",
+        type=Path,
+        default=_env(TOKEN_FILE),
+        required=_env(TOKEN_FILE) is None,
+        help=f"default ${TOKEN_FILE}; put it on tmpfs, e.g. /run/gcp-aws/token",
+    )
     token.add_argument("--interval", type=float, default=DEFAULT_INTERVAL_SECONDS, help="seconds between writes")
     token.add_argument("--once", action="store_true", help="write once and exit")
     token.add_argument("--mode", type=lambda text: int(text, 8), default=0o600, help="file mode, octal")
@@ -83,12 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     request.add_argument("--no-tls", action="store_true", help="model a plain-HTTP request")
 
     doctor = commands.add_parser("doctor", help="check the whole chain from this workload")
-    doctor.add_argument("--role-arn", default=_env("AWS_ROLE_ARN"), required=_env("AWS_ROLE_ARN") is None)
-    doctor.add_argument("--audience", default=_env("GCP_AWS_AUDIENCE"), required=_env("GCP_AWS_AUDIENCE") is None)
+    doctor.add_argument("--role-arn", default=_env(ROLE_ARN), required=_env(ROLE_ARN) is None)
+    doctor.add_argument("--audience", default=_env(AUDIENCE), required=_env(AUDIENCE) is None)
     doctor.add_argument("--bucket", required=True)
     doctor.add_argument("--prefix", required=True)
-    doctor.add_argument("--region", default=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION"))
-    doctor.add_argument("--session-name", default=_env("AWS_ROLE_SESSION_NAME"))
+    doctor.add_argument("--region", default=_env(REGION) or _env(REGION_FALLBACK))
+    doctor.add_argument("--session-name", default=_env(SESSION_NAME))
     doctor.add_argument("--kms-key-arn", help="the bucket's key, sent with the probe upload")
     doctor.add_argument("--write-probe", action="store_true", help="also write, read and delete a small probe")
     doctor.add_argument("--json", action="store_true", help="print the steps as JSON")
@@ -191,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                 iterations=1 if args.once else None,
                 on_error=None if args.once else report,
             )
-    except (FederationError, MetadataError, ValueError, OSError) as error:
+    except (GcpAwsError, ValueError, OSError) as error:
         print(f"gcp-aws-credentials: {error}", file=sys.stderr)
         return 1
     return 0

@@ -1,25 +1,56 @@
-"""Turn STS refusals into the likely cause and the next step, with the token's non-secret claims."""
+"""Turn STS refusals into a structured error: stable code, likely cause, next step, non-secret claims."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .claims import describe
+from .errors import FederationError
+
+TRUST_FIX = "compare trust and token: gcp-aws-credentials explain trust --state <stack export> --workload <name>"
+FIXES = {
+    "sts-access-denied": TRUST_FIX,
+    "sts-token-audience": "add the audience and the service account's unique id to the IAM OIDC provider's client IDs",
+    "sts-invalid-token": "fetch a fresh token from the metadata server of the workload's attached service account",
+    "sts-duration-too-long": "request at most the role's MaxSessionDuration (GCP_AWS_DURATION_SECONDS)",
+    "sts-token-expired": "check the clock and fetch a fresh token",
+    "sts-refused": TRUST_FIX,
+}
 
 
-class FederationError(RuntimeError):
-    """STS refused the exchange; the message names the likely cause and never contains the token."""
+def sts_error_code(code: str, message: str) -> str:
+    """A stable code for what STS answered (its error code, refined where the code alone is ambiguous)."""
+    if code == "AccessDenied":
+        return "sts-access-denied"
+    if code == "InvalidIdentityToken":
+        return "sts-token-audience" if "audience" in message.lower() else "sts-invalid-token"
+    if code == "ValidationError" and "duration" in message.lower():
+        return "sts-duration-too-long"
+    if code == "ExpiredTokenException":
+        return "sts-token-expired"
+    return "sts-refused"
 
 
-def explain_sts_error(
+def sts_refusal(
     code: str,
     message: str,
     claims: dict[str, Any],
     role_arn: str,
     audience: str,
     session_name: str | None,
-) -> str:
-    """A multi-line explanation: what STS said, the likely causes for this token, the claims."""
+) -> FederationError:
+    """The error to raise: what STS said, the likely causes for this token, the claims; a code and a fix."""
+    causes = _causes(code, message, claims, role_arn, audience, session_name)
+    lines = [f"STS refused AssumeRoleWithWebIdentity for {role_arn}: {code}: {message}", "Likely cause:"]
+    lines += [f"  - {cause}" for cause in causes]
+    lines.append(f"Token claims: {describe(claims)}" if claims else "Token claims: <not a JWT>")
+    stable = sts_error_code(code, message)
+    return FederationError("\n".join(lines), code=stable, cause="; ".join(causes), fix=FIXES[stable])
+
+
+def _causes(
+    code: str, message: str, claims: dict[str, Any], role_arn: str, audience: str, session_name: str | None
+) -> list[str]:
     causes: list[str] = []
     azp, sub, aud = claims.get("azp"), claims.get("sub"), claims.get("aud")
     if claims and azp is None:
@@ -51,7 +82,4 @@ def explain_sts_error(
         causes.append("DurationSeconds exceeds the role's MaxSessionDuration; request less (3600 by default)")
     elif code == "ExpiredTokenException":
         causes.append("the ID token expired before STS saw it; check the clock and fetch a fresh token")
-    lines = [f"STS refused AssumeRoleWithWebIdentity for {role_arn}: {code}: {message}", "Likely cause:"]
-    lines += [f"  - {cause}" for cause in causes or ["unrecognised refusal; compare the claims with the trust policy"]]
-    lines.append(f"Token claims: {describe(claims)}" if claims else "Token claims: <not a JWT>")
-    return "\n".join(lines)
+    return causes or ["unrecognised refusal; compare the claims with the trust policy"]

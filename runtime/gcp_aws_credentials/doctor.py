@@ -2,7 +2,10 @@
 
 1 metadata server reachable, 2 ID token issued (claims shown), 3 STS exchange (caller identity shown),
 4 ListObjectsV2 inside the prefix, 5 SSE-KMS PutObject + GetObject of a probe (only with
---write-probe), 6 KMS through S3. Never prints a token or a secret.
+--write-probe), else a read of an existing object (KMS through S3). Never prints a token or a secret.
+
+Each step has a stable `id`; a failed step a stable `code`, taken from the runtime's structured errors
+(`GcpAwsError.code`) or from the AWS error code of the S3 response, never from message text.
 """
 
 from __future__ import annotations
@@ -17,16 +20,20 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .claims import decode_claims, describe
-from .diagnose import FederationError
-from .metadata import MetadataError, MetadataTokenSource
+from .errors import GcpAwsError
+from .metadata import MetadataTokenSource
 from .session import WebIdentityExchange, session_with_credentials
+
+JSON_VERSION = 1
 
 
 @dataclass
 class Step:
+    id: str  # stable: metadata, token, sts, list, write-read, read
     name: str
     ok: bool
     detail: str
+    code: str = ""  # stable error code of a failed step
     cause: str = ""
     fix: str = ""
 
@@ -48,6 +55,19 @@ def _aws_error(error: Exception) -> tuple[str, str]:
         details = error.response.get("Error", {})
         return str(details.get("Code", "")), str(details.get("Message", ""))
     return type(error).__name__, str(error)
+
+
+def _s3_code(step: str, error: Exception) -> str:
+    """`<step>-denied` for AccessDenied, `<step>-kms-<code>` for KMS.* answers, `<step>-unreachable` for
+    network errors, else `<step>-<aws code>` (S3 error codes: S3 API Reference, "Error responses")."""
+    if not isinstance(error, ClientError):
+        return f"{step}-unreachable"
+    code, _ = _aws_error(error)
+    if code == "AccessDenied":
+        return f"{step}-denied"
+    if code.startswith("KMS."):
+        return f"{step}-kms-{code.removeprefix('KMS.').lower()}"
+    return f"{step}-{code.lower() or 'error'}"
 
 
 class Doctor:
@@ -80,42 +100,42 @@ class Doctor:
             pass  # any HTTP answer proves the server is there
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             return Step(
+                "metadata",
                 "metadata server",
                 False,
                 f"{self.tokens.host} did not answer ({error})",
+                "metadata-unreachable",
                 "not running on Cloud Run, GCE or Dataproc, or GCE_METADATA_HOST points nowhere",
                 "run on the workload, or set GCE_METADATA_HOST to a metadata emulator",
             )
-        return Step("metadata server", True, f"{self.tokens.host} answers")
+        return Step("metadata", "metadata server", True, f"{self.tokens.host} answers")
 
     def token(self) -> Step:
         try:
             claims = decode_claims(self.tokens())
-        except MetadataError as error:
-            return Step(
-                "ID token",
-                False,
-                str(error),
-                "no service account attached, or metadata refused",
-                "attach the workload's dedicated service account",
-            )
+        except GcpAwsError as error:
+            return Step("token", "ID token", False, str(error), error.code, error.cause, error.fix)
         if claims.get("aud") != self.args.audience:
             return Step(
+                "token",
                 "ID token",
                 False,
                 describe(claims),
+                "token-wrong-audience",
                 f"token audience is {claims.get('aud')!r}",
                 f"request audience {self.args.audience!r}",
             )
         if "azp" not in claims:
             return Step(
+                "token",
                 "ID token",
                 False,
                 describe(claims),
+                "token-without-azp",
                 "token without azp (not a service-account token)",
                 "use the attached service account's metadata-server token",
             )
-        return Step("ID token", True, describe(claims))
+        return Step("token", "ID token", True, describe(claims))
 
     def sts(self) -> Step:
         exchange = WebIdentityExchange(
@@ -128,26 +148,29 @@ class Doctor:
         try:
             session = session_with_credentials(exchange.refreshable_credentials(), self.args.region)
             identity = session.client("sts").get_caller_identity()
-        except FederationError as error:
-            cause = str(error).split("Likely cause:\n", 1)[-1].split("\nToken claims:")[0].strip()
+        except GcpAwsError as error:
             return Step(
+                "sts",
                 "STS AssumeRoleWithWebIdentity",
                 False,
                 str(error).splitlines()[0],
-                cause,
-                "compare the trust with the claims: gcp-aws-credentials explain trust --plan ... ",
+                error.code,
+                error.cause,
+                error.fix,
             )
         except (ClientError, BotoCoreError) as error:
             code, message = _aws_error(error)
             return Step(
+                "sts",
                 "STS AssumeRoleWithWebIdentity",
                 False,
                 f"{code}: {message}",
+                "sts-unreachable",
                 "STS unreachable or refused",
                 "check AWS_ENDPOINT_URL_STS / network egress to sts.<region>.amazonaws.com",
             )
         self._s3 = session.client("s3")
-        return Step("STS AssumeRoleWithWebIdentity", True, f"caller {identity['Arn']}")
+        return Step("sts", "STS AssumeRoleWithWebIdentity", True, f"caller {identity['Arn']}")
 
     def list_prefix(self) -> Step:
         try:
@@ -155,9 +178,11 @@ class Doctor:
         except (ClientError, BotoCoreError) as error:
             code, message = _aws_error(error)
             return Step(
+                "list",
                 "ListObjectsV2",
                 False,
                 f"{code}: {message}",
+                _s3_code("list", error),
                 f"the role has no s3:ListBucket on {self.args.bucket} for s3:prefix {self.args.prefix}*, or "
                 "the bucket name is wrong",
                 "check the grant's bucket and prefix (a typo, a missing trailing '/') in the stack config; "
@@ -165,6 +190,7 @@ class Doctor:
             )
         self._first_key = next((o["Key"] for o in listed.get("Contents", [])), None)
         return Step(
+            "list",
             "ListObjectsV2",
             True,
             f"s3://{self.args.bucket}/{self.args.prefix} listed ({listed.get('KeyCount', 0)} key(s) in the first page)",
@@ -181,45 +207,60 @@ class Doctor:
             self._s3.delete_object(Bucket=self.args.bucket, Key=key)
         except (ClientError, BotoCoreError) as error:
             code, message = _aws_error(error)
-            kms = "KMS" in message or code.startswith("KMS")
             return Step(
+                "write-read",
                 "SSE-KMS write and read",
                 False,
                 f"{code}: {message}",
-                "the role may not use the bucket's KMS key through S3"
-                if kms
-                else "the grant is read-only, or the bucket policy refused a write without encryption headers",
-                "grant write on the prefix; an adopted bucket's policy must not deny writes without SSE headers",
+                _s3_code("write-read", error),
+                "the grant is read-only, the bucket policy refused a write without encryption headers, or the "
+                "role may not use the bucket's KMS key through S3",
+                "grant write on the prefix; an adopted bucket's policy must not deny writes without SSE headers; "
+                "gcp-aws-credentials explain request --action s3:PutObject ... shows the deciding statement",
             )
         encryption, used_key = got.get("ServerSideEncryption"), got.get("SSEKMSKeyId")
         expected_key = self.args.kms_key_arn
         if encryption != "aws:kms" or (expected_key and used_key != expected_key):
             return Step(
+                "write-read",
                 "SSE-KMS write and read",
                 False,
                 f"s3://{self.args.bucket}/{key} was stored as {encryption or 'unencrypted'} with key {used_key}",
+                "write-read-not-sse-kms",
                 "the bucket's default encryption is not SSE-KMS with the expected key",
                 "set the bucket's default encryption to SSE-KMS with the key's full ARN (bucket owner)",
             )
+        if body != b"probe":
+            return Step(
+                "write-read",
+                "SSE-KMS write and read",
+                False,
+                f"s3://{self.args.bucket}/{key} read back different bytes",
+                "write-read-mismatch",
+                "the object read back differs from the probe just written",
+                "run doctor again; if it repeats, look for another writer on the prefix",
+            )
         return Step(
-            "SSE-KMS write and read", body == b"probe", f"s3://{self.args.bucket}/{key} round trip (KMS via S3)"
+            "write-read", "SSE-KMS write and read", True, f"s3://{self.args.bucket}/{key} round trip (KMS via S3)"
         )
 
     def read_existing(self) -> Step:
         if self._first_key is None:
-            return Step("KMS through S3", True, "skipped: no object to read and no --write-probe")
+            return Step("read", "KMS through S3", True, "skipped: no object to read and no --write-probe")
         try:
             self._s3.get_object(Bucket=self.args.bucket, Key=self._first_key, Range="bytes=0-0")["Body"].read()
         except (ClientError, BotoCoreError) as error:
             code, message = _aws_error(error)
             return Step(
+                "read",
                 "KMS through S3",
                 False,
                 f"{code}: {message}",
+                _s3_code("read", error),
                 "no kms:Decrypt on the bucket's key via S3",
                 "grant read on the prefix (it includes kms:Decrypt with kms:ViaService)",
             )
-        return Step("KMS through S3", True, f"read s3://{self.args.bucket}/{self._first_key}")
+        return Step("read", "KMS through S3", True, f"read s3://{self.args.bucket}/{self._first_key}")
 
 
 def render(steps: list[Step]) -> str:
@@ -227,9 +268,17 @@ def render(steps: list[Step]) -> str:
     for number, step in enumerate(steps, start=1):
         lines.append(f"[{'ok' if step.ok else 'FAIL'}] {number}. {step.name}: {step.detail}")
         if not step.ok:
-            lines += [f"       cause: {step.cause}", f"       fix:   {step.fix}"]
+            lines += [f"       code:  {step.code}", f"       cause: {step.cause}", f"       fix:   {step.fix}"]
     return "\n".join(lines)
 
 
-def as_json(steps: list[Step]) -> list[dict[str, Any]]:
-    return [asdict(step) for step in steps]
+def as_json(steps: list[Step]) -> dict[str, Any]:
+    """`{"version", "ok", "failed_step", "code", "steps": [{"id", "name", "ok", "detail", "code", "cause", "fix"}]}`."""
+    failed = next((step for step in steps if not step.ok), None)
+    return {
+        "version": JSON_VERSION,
+        "ok": failed is None,
+        "failed_step": failed.id if failed else None,
+        "code": failed.code if failed else None,
+        "steps": [asdict(step) for step in steps],
+    }

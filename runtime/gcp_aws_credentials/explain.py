@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .claims import describe, session_name_from_email
+from .environment import REGION
 from .evaluate import Decision, Request, as_list, evaluate, wildcard
 from .state import StackState, StateError, policy_document
 
@@ -160,9 +161,9 @@ class PlanDocuments:
                     if str(resource).startswith("arn:aws:kms:"):
                         return str(resource).split(":")[3]
         environment = (self.state.outputs.get("workloads") or {}).get(self.workload, {}).get("environment_variables")
-        if not (environment or {}).get("AWS_REGION"):
+        if not (environment or {}).get(REGION):
             raise StateError(f"the AWS region of {self.workload!r} is not in the {self.state.source}")
-        return str(environment["AWS_REGION"])
+        return str(environment[REGION])
 
 
 def bucket_policy_document(state: StackState, bucket: str) -> dict[str, Any] | None:

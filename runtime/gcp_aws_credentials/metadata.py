@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Callable
 
 from .claims import decode_claims
+from .errors import MetadataError
 
 DEFAULT_HOST = "metadata.google.internal"
 IDENTITY_PATH = "/computeMetadata/v1/instance/service-accounts/default/identity"
@@ -18,10 +19,6 @@ REFRESH_MARGIN_SECONDS = 300
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.2
 TIMEOUT_SECONDS = 5.0
-
-
-class MetadataError(RuntimeError):
-    """The metadata server could not issue a token; the message says what to check."""
 
 
 class MetadataTokenSource:
@@ -74,7 +71,10 @@ class MetadataTokenSource:
                 if error.code < 500:
                     raise MetadataError(
                         f"metadata server at {self.host} refused an ID token for audience {self.audience!r} "
-                        f"(HTTP {error.code}); is a service account attached to this workload?"
+                        f"(HTTP {error.code}); is a service account attached to this workload?",
+                        code="metadata-refused",
+                        cause=f"HTTP {error.code}: no service account attached, or the metadata server refused",
+                        fix="attach the workload's dedicated service account",
                     ) from None
                 last_error = error
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
@@ -82,5 +82,8 @@ class MetadataTokenSource:
             time.sleep(BACKOFF_SECONDS * 2**attempt)
         raise MetadataError(
             f"metadata server at {self.host} is unreachable after {ATTEMPTS} attempts ({last_error}); this must "
-            "run on Cloud Run, GCE or Dataproc, or set GCE_METADATA_HOST to a metadata emulator"
+            "run on Cloud Run, GCE or Dataproc, or set GCE_METADATA_HOST to a metadata emulator",
+            code="metadata-unreachable",
+            cause="not running on Cloud Run, GCE or Dataproc, or GCE_METADATA_HOST points nowhere",
+            fix="run on the workload, or set GCE_METADATA_HOST to a metadata emulator",
         )

@@ -26,11 +26,11 @@ from botocore.credentials import (
 from botocore.exceptions import ClientError
 
 from .claims import decode_claims, session_name_from_email
-from .diagnose import FederationError, explain_sts_error
+from .diagnose import sts_refusal
+from .environment import DEFAULT_DURATION_SECONDS, WorkloadEnvironment
 from .metadata import MetadataTokenSource
 
 METHOD = "gcp-assume-role-with-web-identity"
-DEFAULT_DURATION_SECONDS = 3600
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
@@ -94,15 +94,13 @@ class WebIdentityExchange:
             credentials: dict[str, Any] = fetcher.fetch_credentials()
         except ClientError as error:
             details = error.response.get("Error", {})
-            raise FederationError(
-                explain_sts_error(
-                    str(details.get("Code", "")),
-                    str(details.get("Message", "")),
-                    decode_claims(self.token_source()),
-                    self.role_arn,
-                    self.audience,
-                    self._session_name,
-                )
+            raise sts_refusal(
+                str(details.get("Code", "")),
+                str(details.get("Message", "")),
+                decode_claims(self.token_source()),
+                self.role_arn,
+                self.audience,
+                self._session_name,
             ) from None
         return credentials
 
@@ -156,17 +154,12 @@ def session_with_credentials(
 
 
 def session_from_environment() -> boto3.Session:
-    """`federated_session` configured from the env the stack outputs give each workload
-    (`AWS_ROLE_ARN`, `GCP_AWS_AUDIENCE`, and optionally `AWS_ROLE_SESSION_NAME`,
-    `GCP_AWS_DURATION_SECONDS`, `AWS_REGION`)."""
-    try:
-        role_arn, audience = os.environ["AWS_ROLE_ARN"], os.environ["GCP_AWS_AUDIENCE"]
-    except KeyError as missing:
-        raise FederationError(f"{missing.args[0]} is not set; deploy the workload with the stack's env") from None
+    """`federated_session` configured from the env the stack gives each workload (see `environment`)."""
+    env = WorkloadEnvironment.from_environ(os.environ)
     return federated_session(
-        role_arn,
-        audience,
-        session_name=os.environ.get("AWS_ROLE_SESSION_NAME"),
-        duration_seconds=int(os.environ.get("GCP_AWS_DURATION_SECONDS", DEFAULT_DURATION_SECONDS)),
-        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+        env.role_arn,
+        str(env.audience),
+        session_name=env.session_name,
+        duration_seconds=env.duration_seconds or DEFAULT_DURATION_SECONDS,
+        region=env.region,
     )
