@@ -22,8 +22,9 @@ def test_plan_writes_report_in_engine_shape(stack: str, tmp_path: Path, capsys: 
     types = {r["type"] for r in report["resources"]}
     assert {"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "gcp:serviceaccount/account:Account"} <= types
     role = next(r for r in report["resources"] if r["type"] == "aws:iam/role:Role")
-    assert set(role) == {"type", "name", "urn", "inputs"}
+    assert set(role) == {"type", "name", "urn", "parent", "inputs", "outputs"}
     assert "assumeRolePolicy" in role["inputs"] and "maxSessionDuration" in role["inputs"]
+    assert role["outputs"]["arn"].startswith("arn:aws:iam::") and role["parent"].endswith(f"::{role['name']}")
     assert role["urn"].startswith(f"urn:pulumi:{stack}::gcp-s3-federation::")
     assert set(report["outputs"]["workloads"]) == {w for w in report["outputs"]["workloads"]}
     printed = capsys.readouterr().out

@@ -184,6 +184,8 @@ def bucket_key(state: StackState, bucket: str) -> tuple[str | None, dict[str, An
     if key_arn is None:
         return None, None
     key = state.find(KMS_KEY, lambda r: key_arn in (r.value("arn"), r.value("keyId")))
+    if key is None:  # plan reports written before they recorded outputs: SecureBucket names it <bucket>-key
+        key = state.find(KMS_KEY, lambda r: not r.outputs and r.name == f"{bucket}-key")
     if key is None:
         return key_arn, None
     policy = state.find(KMS_KEY_POLICY, lambda r: r.value("keyId") in (key.value("arn"), key.value("keyId")))

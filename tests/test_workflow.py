@@ -1,0 +1,49 @@
+"""The CI workflow: no empty passphrase, and the PR's access diff planned offline and posted as a comment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+WORKFLOW = Path(__file__).resolve().parent.parent / ".github" / "workflows" / "preview.yml"
+
+
+def _workflow() -> dict[str, Any]:
+    document = yaml.safe_load(WORKFLOW.read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def _envs(node: Any) -> list[dict[str, Any]]:
+    """Every `env:` mapping anywhere in the workflow."""
+    if isinstance(node, dict):
+        own = [node["env"]] if isinstance(node.get("env"), dict) else []
+        return own + [e for value in node.values() for e in _envs(value)]
+    if isinstance(node, list):
+        return [e for value in node for e in _envs(value)]
+    return []
+
+
+def test_no_empty_config_passphrase() -> None:
+    workflow = _workflow()
+    assert all("PULUMI_CONFIG_PASSPHRASE" not in env for env in _envs(workflow))
+    assert "PULUMI_CONFIG_PASSPHRASE=" not in WORKFLOW.read_text().replace(" ", "")
+
+
+def test_pull_requests_get_the_access_diff_with_the_gate_summary() -> None:
+    workflow = _workflow()
+    triggers = workflow.get("on") or workflow.get(True)  # YAML 1.1 reads the key `on` as true
+    assert "pull_request_target" not in triggers
+    job = workflow["jobs"]["access-diff"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    script = "\n".join(step.get("run", "") for step in job["steps"])
+    assert 'git worktree add --detach "$base" "$BASE_SHA"' in script
+    assert 'python -m tools.plan --stack "$stack" --no-gate' in script  # the base, with its own venv
+    assert '--report "head-$stack.json"' in script and '--summary "gate-$stack.md"' in script
+    assert '-m tools.diff --base "base-$stack.json" --head "head-$stack.json"' in script
+    assert 'cat "diff-$stack.md"; echo; cat "gate-$stack.md"' in script
+    assert 'gh pr comment "$PR_NUMBER" --edit-last --body-file comment.md' in script
+    assert all("secrets." not in str(step) for step in job["steps"])
