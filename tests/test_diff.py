@@ -130,13 +130,15 @@ def test_loosened_bucket_policy_statement_is_a_guardrail_change(base: PlanResult
     diff = compare(base, break_glass)
     assert not diff.added and not diff.removed and not diff.trust
     by_statement = {(g.document, g.statement): g for g in diff.guardrails}
-    fence = by_statement[(f"bucket policy of {BUCKET}", "DenyObjectAccessOutsideFederationPath")]
+    fence = by_statement[(f"bucket policy of {BUCKET}", "DenyDataAccessOutsideFederationPath")]
     assert (fence.change, fence.effect) == ("changed", "loosens")
     assert f"GetObject by {admin}: deny -> none" in fence.probes
     key = by_statement[(f"key policy of {BUCKET}'s key", "FederatedRolesUseKeyThroughS3")]
     assert (key.change, key.effect) == ("changed", "loosens")
     assert f"Decrypt via S3 by {admin}: none -> allow" in key.probes
-    assert len(diff.guardrails) == 2
+    listing = by_statement[(f"bucket policy of {BUCKET}", "DenyListingOutsideFederationPath")]
+    assert (listing.change, listing.effect) == ("changed", "loosens")
+    assert len(diff.guardrails) == 3
     assert "### Guardrails changed" in markdown(diff)
 
 

@@ -259,7 +259,7 @@ def bucket_probes(bucket: str, key_arn: str | None, inside: str, named: Iterable
     outsider, stranger = f"arn:aws:iam::{account}:role/{PROBE}-outsider", f"arn:aws:iam::{OTHER_ACCOUNT}:role/{PROBE}"
     key_arn = key_arn or f"arn:aws:kms:us-east-1:{account}:key/{PROBE}"
     other_key = f"{key_arn.rsplit('/', 1)[0]}/00000000-0000-0000-0000-000000000000"
-    obj = f"arn:aws:s3:::{bucket}/{PROBE}/object"
+    bucket_arn, obj = f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/{PROBE}/object"
     kms = {SSE: "aws:kms", SSE_KEY_ID: key_arn}
 
     def request(
@@ -284,21 +284,39 @@ def bucket_probes(bucket: str, key_arn: str | None, inside: str, named: Iterable
         Probe("DeleteObject by a role outside the path", request("s3:DeleteObject", outsider)),
         Probe("GetObject from another account", request("s3:GetObject", stranger)),
         Probe("GetObject by anyone (anonymous)", request("s3:GetObject", None)),
-        Probe("ListBucket from another account", request("s3:ListBucket", stranger, resource=f"arn:aws:s3:::{bucket}")),
+        Probe("ListBucket from another account", request("s3:ListBucket", stranger, resource=bucket_arn)),
+        *[
+            Probe(
+                f"{action} by a role outside the path",
+                request(f"s3:{action}", outsider, resource=bucket_arn),
+            )
+            for action in ("ListBucketVersions", "ListBucketMultipartUploads")
+        ],
         *[Probe(f"GetObject by {arn}", request("s3:GetObject", arn)) for arn in sorted(named)],
         *[Probe(f"PutObject by {arn}", request("s3:PutObject", arn, kms)) for arn in sorted(named)],
+        *[
+            Probe(
+                f"ListBucketMultipartUploads by {arn}",
+                request("s3:ListBucketMultipartUploads", arn, resource=bucket_arn),
+            )
+            for arn in sorted(named)
+        ],
     ]
 
 
-def key_probes(key_arn: str, inside: str, named: Iterable[str] = ()) -> list[Probe]:
-    """KMS calls a bucket key's policy should refuse, and the ones S3 makes for the workloads."""
+def key_probes(key_arn: str, bucket: str, inside: str, named: Iterable[str] = ()) -> list[Probe]:
+    """KMS calls a bucket key's policy should refuse, and the ones S3 makes for the workloads (with S3
+    Bucket Keys the encryption context is the bucket ARN: S3 User Guide, "Reducing the cost of SSE-KMS")."""
     region, account = key_arn.split(":")[3], key_arn.split(":")[4]
     outsider, stranger = f"arn:aws:iam::{account}:role/{PROBE}-outsider", f"arn:aws:iam::{OTHER_ACCOUNT}:role/{PROBE}"
 
-    def request(action: str, who: str, via: str | None = f"s3.{region}.amazonaws.com") -> Request:
+    def request(
+        action: str, who: str, via: str | None = f"s3.{region}.amazonaws.com", for_bucket: str = bucket
+    ) -> Request:
         context = {"aws:principalarn": [who], "kms:calleraccount": [who.split(":")[4]]}
         if via is not None:
             context["kms:viaservice"] = [via]
+            context["kms:encryptioncontext:aws:s3:arn"] = [f"arn:aws:s3:::{for_bucket}"]
         return Request(action, "*", context, principal_arn=who)
 
     return [
@@ -308,6 +326,7 @@ def key_probes(key_arn: str, inside: str, named: Iterable[str] = ()) -> list[Pro
         Probe("Decrypt via S3 by a role outside the path", request("kms:Decrypt", outsider)),
         Probe("GenerateDataKey via S3 by a role outside the path", request("kms:GenerateDataKey", outsider)),
         Probe("Decrypt from another account", request("kms:Decrypt", stranger)),
+        Probe("Decrypt for another bucket's objects", request("kms:Decrypt", inside, for_bucket=f"{PROBE}-other")),
         Probe("ScheduleKeyDeletion by a principal of the account", request("kms:ScheduleKeyDeletion", outsider, None)),
         *[Probe(f"Decrypt via S3 by {arn}", request("kms:Decrypt", arn)) for arn in sorted(named)],
     ]
@@ -375,7 +394,7 @@ class Guardrail:
     def probes(self, inside: str, named: Iterable[str] = ()) -> list[Probe]:
         """The standard probes, plus each principal a fence names (so a new break-glass ARN shows)."""
         if self.kind == "key" and self.key_arn:
-            return key_probes(self.key_arn, inside, named)
+            return key_probes(self.key_arn, self.bucket, inside, named)
         return bucket_probes(self.bucket, self.key_arn, inside, named)
 
 
