@@ -10,7 +10,7 @@ import yaml
 WORKFLOW = Path(__file__).resolve().parent.parent / ".github" / "workflows" / "preview.yml"
 
 
-def _workflow() -> dict[str, Any]:
+def _workflow() -> dict[Any, Any]:
     document = yaml.safe_load(WORKFLOW.read_text())
     assert isinstance(document, dict)
     return document
