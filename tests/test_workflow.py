@@ -35,7 +35,7 @@ def test_no_empty_config_passphrase() -> None:
 def test_pull_requests_get_the_access_diff_with_the_gate_summary() -> None:
     workflow = _workflow()
     triggers = workflow.get("on") or workflow.get(True)  # YAML 1.1 reads the key `on` as true
-    assert "pull_request_target" not in triggers
+    assert isinstance(triggers, dict) and "pull_request" in triggers and "pull_request_target" not in triggers
     job = workflow["jobs"]["access-diff"]
     assert job["if"] == "github.event_name == 'pull_request'"
     assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
