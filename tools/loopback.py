@@ -11,13 +11,14 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
-from botocore.credentials import DeferredRefreshableCredentials
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from gcp_aws_credentials.refreshable import FastPathCredentials
 
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 IDENTITY_PATH = "/computeMetadata/v1/instance/service-accounts/default/identity"
@@ -141,17 +142,13 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("moto server did not start")
 
 
-def shifted_time_credentials(exchange: Any, offset: list[timedelta]) -> DeferredRefreshableCredentials:
-    """Refreshable credentials whose clock runs `offset[0]` ahead, with STS answering in the same
-    frame (expiry shifted too): simulated hours without waiting for them."""
+def shifted_time_credentials(exchange: Any, offset: list[timedelta]) -> FastPathCredentials:
+    """The runtime's refreshable credentials with a clock running `offset[0]` ahead, and STS answering
+    in the same frame (expiry shifted too): simulated hours without waiting for them."""
 
     def fetch_in_shifted_time() -> dict[str, Any]:
         credentials: dict[str, Any] = exchange.fetch()
         expiry = datetime.fromisoformat(credentials["expiry_time"]) + offset[0]
         return {**credentials, "expiry_time": expiry.isoformat()}
 
-    return DeferredRefreshableCredentials(
-        refresh_using=fetch_in_shifted_time,
-        method="shifted-time",
-        time_fetcher=lambda: datetime.now(UTC) + offset[0],
-    )
+    return FastPathCredentials(fetch_in_shifted_time, "shifted-time", lambda: time.time() + offset[0].total_seconds())

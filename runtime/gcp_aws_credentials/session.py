@@ -1,10 +1,10 @@
 """In-memory, self-refreshing AWS credentials from Google ID tokens, on botocore's own machinery.
 
-botocore's `AssumeRoleWithWebIdentityCredentialFetcher` performs the exchange and
-`DeferredRefreshableCredentials` refreshes it: advisory refresh 15 min before expiry (one thread
-refreshes, the others keep using the current credentials), mandatory from 10 min (callers wait on one
-refresh). Nothing is cached on disk: the fetcher gets a cache that stores nothing, so the refreshable
-credentials object in memory is the only copy.
+botocore's `AssumeRoleWithWebIdentityCredentialFetcher` performs the exchange and botocore's
+`DeferredRefreshableCredentials` refreshes it (behind a cached deadline, see `refreshable`): advisory
+refresh 15 min before expiry (one thread refreshes, the others keep using the current credentials),
+mandatory from 10 min (callers wait on one refresh). Nothing is cached on disk: the fetcher gets a
+cache that stores nothing, so the refreshable credentials object in memory is the only copy.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import boto3
@@ -29,6 +28,7 @@ from .claims import decode_claims, session_name_from_email
 from .diagnose import sts_refusal
 from .environment import DEFAULT_DURATION_SECONDS, WorkloadEnvironment
 from .metadata import MetadataTokenSource
+from .refreshable import FastPathCredentials
 
 METHOD = "gcp-assume-role-with-web-identity"
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -104,12 +104,11 @@ class WebIdentityExchange:
             ) from None
         return credentials
 
-    def refreshable_credentials(
-        self, time_fetcher: Callable[[], datetime] | None = None
-    ) -> DeferredRefreshableCredentials:
-        if time_fetcher is None:
-            return DeferredRefreshableCredentials(refresh_using=self.fetch, method=METHOD)
-        return DeferredRefreshableCredentials(refresh_using=self.fetch, method=METHOD, time_fetcher=time_fetcher)
+    def refreshable_credentials(self, clock: Callable[[], float] | None = None) -> FastPathCredentials:
+        """Credentials that call `fetch` on first use and refresh in memory; `clock`: epoch seconds."""
+        if clock is None:
+            return FastPathCredentials(self.fetch, METHOD)
+        return FastPathCredentials(self.fetch, METHOD, clock)
 
 
 class _FixedProvider(CredentialProvider):
@@ -131,7 +130,7 @@ def federated_session(
     duration_seconds: int = DEFAULT_DURATION_SECONDS,
     region: str | None = None,
     token_source: Callable[[], str] | None = None,
-    time_fetcher: Callable[[], datetime] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> boto3.Session:
     """A boto3 Session whose credentials come from the exchange and refresh themselves in memory.
 
@@ -139,7 +138,7 @@ def federated_session(
     """
     core = botocore.session.Session()
     exchange = WebIdentityExchange(role_arn, audience, session_name, duration_seconds, region, token_source, core)
-    return session_with_credentials(exchange.refreshable_credentials(time_fetcher), region, core)
+    return session_with_credentials(exchange.refreshable_credentials(clock), region, core)
 
 
 def session_with_credentials(
