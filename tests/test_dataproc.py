@@ -382,6 +382,22 @@ def test_metadata_failure_keeps_the_old_token_and_retries(metadata: FakeMetadata
 
 
 @pytestmark_bash
+def test_an_answer_that_is_not_a_token_never_replaces_it(metadata: FakeMetadata, root: Path) -> None:
+    assert _init(root, interval=60, retry=3).returncode == 0
+    token = root / "run/gcp-aws/token"
+    old = token.read_text()
+    metadata.non_tokens_before_success = 2
+    process = _refresher(root)
+    try:
+        _wait(lambda: metadata.non_tokens_before_success == 0)
+        assert token.read_text() == old
+        _wait(lambda: len(metadata.tokens) == 2 and token.read_text() == metadata.tokens[-1])
+    finally:
+        stderr = _stop(process)
+    assert stderr.count("answered something that is not a JWT; the previous token stays") == 2
+
+
+@pytestmark_bash
 def test_init_action_fails_loudly_without_a_first_token(metadata: FakeMetadata, root: Path) -> None:
     metadata.failures_before_success = 100
     result = _init(root, retry=0, first_token_attempts=3)

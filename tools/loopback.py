@@ -33,6 +33,7 @@ class FakeMetadata:
     lifetime: int = 3600
     forced_audience: str | None = None  # mint for this audience whatever is asked (a misconfiguration)
     failures_before_success: int = 0  # answer 503 this many times first
+    non_tokens_before_success: int = 0  # then answer 200 with a body that is not a JWT this many times
     requests: list[dict[str, Any]] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
 
@@ -62,6 +63,9 @@ class FakeMetadata:
                 if fake.failures_before_success > 0:
                     fake.failures_before_success -= 1
                     self._reply(503, "busy")
+                elif fake.non_tokens_before_success > 0:
+                    fake.non_tokens_before_success -= 1
+                    self._reply(200, "<html>captive portal</html>")
                 elif url.path != IDENTITY_PATH or self.headers.get("Metadata-Flavor") != "Google":
                     self._reply(403 if url.path == IDENTITY_PATH else 404, "missing Metadata-Flavor or bad path")
                 else:
