@@ -365,36 +365,29 @@ def test_refresher_replaces_the_token_atomically(metadata: FakeMetadata, root: P
 
 
 @pytestmark_bash
-def test_metadata_failure_keeps_the_old_token_and_retries(metadata: FakeMetadata, root: Path) -> None:
+@pytest.mark.parametrize(
+    ("fault", "complaint"),
+    [
+        ("failures_before_success", "metadata server failed; the previous token stays"),
+        ("non_tokens_before_success", "answered something that is not a JWT; the previous token stays"),
+    ],
+)
+def test_a_bad_metadata_answer_keeps_the_old_token_and_retries(
+    metadata: FakeMetadata, root: Path, fault: str, complaint: str
+) -> None:
     assert _init(root, interval=60, retry=3).returncode == 0
     token = root / "run/gcp-aws/token"
     old = token.read_text()
-    metadata.failures_before_success = 3
+    setattr(metadata, fault, 3)
     process = _refresher(root)
     try:
-        _wait(lambda: metadata.failures_before_success == 0)
-        assert token.read_text() == old  # three failures later the old token still serves
+        _wait(lambda: getattr(metadata, fault) == 0)
+        assert token.read_text() == old  # three bad answers later the old token still serves
         _wait(lambda: len(metadata.tokens) == 2 and token.read_text() == metadata.tokens[-1])
     finally:
         stderr = _stop(process)
-    assert len(metadata.requests) == 5  # first token, three refused, one retry that succeeded
-    assert stderr.count("metadata server failed; the previous token stays") == 3
-
-
-@pytestmark_bash
-def test_an_answer_that_is_not_a_token_never_replaces_it(metadata: FakeMetadata, root: Path) -> None:
-    assert _init(root, interval=60, retry=3).returncode == 0
-    token = root / "run/gcp-aws/token"
-    old = token.read_text()
-    metadata.non_tokens_before_success = 2
-    process = _refresher(root)
-    try:
-        _wait(lambda: metadata.non_tokens_before_success == 0)
-        assert token.read_text() == old
-        _wait(lambda: len(metadata.tokens) == 2 and token.read_text() == metadata.tokens[-1])
-    finally:
-        stderr = _stop(process)
-    assert stderr.count("answered something that is not a JWT; the previous token stays") == 2
+    assert len(metadata.requests) == 5  # first token, three bad answers, one retry that succeeded
+    assert stderr.count(complaint) == 3
 
 
 @pytestmark_bash
