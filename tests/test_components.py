@@ -79,7 +79,8 @@ def test_federated_role_alone_with_explicit_provider() -> None:
 
 def test_prefix_access_policy_resolves_key_outputs() -> None:
     def body() -> None:
-        key = aws.kms.Key("k")
+        provider = aws.Provider("data-account", region="eu-west-1")
+        key = aws.kms.Key("k", opts=pulumi.ResourceOptions(provider=provider))
         grant = GrantArgs(bucket="lake", prefix="raw/", access="read", kms_key_arn=key.arn)
         PrefixAccessPolicy(
             "etl", PrefixAccessPolicyArgs(role_name="gcpfed-dev-etl", grants=[grant], region="eu-west-1")
@@ -89,7 +90,7 @@ def test_prefix_access_policy_resolves_key_outputs() -> None:
     policy = _only(result, "aws:iam/rolePolicy:RolePolicy")
     document = json.loads(policy.inputs["policy"])
     decrypt = document["Statement"][-1]
-    assert decrypt["Resource"][0].startswith("arn:aws:kms:us-east-1:000000000000:key/")
+    assert decrypt["Resource"][0].startswith("arn:aws:kms:eu-west-1:000000000000:key/")
     assert policy.inputs["role"] == "gcpfed-dev-etl"
     assert policy.inputs["name"] == "s3-prefix-access"
 

@@ -84,7 +84,7 @@ def test_prefix_rules(dev_federation: dict[str, Any], prefix: str, rule: str) ->
 def test_gcp_account_id_rules(dev_federation: dict[str, Any], account_id: str) -> None:
     dev_federation["workloads"][0]["service_account_id"] = account_id
     problems = _problems(dev_federation)
-    assert any(p.startswith("workloads[0]: service_account_id must match") for p in problems), problems
+    assert any(p.startswith("workloads[0].service_account_id: must match") for p in problems), problems
 
 
 def test_workload_name_used_as_account_id_must_fit(dev_federation: dict[str, Any]) -> None:

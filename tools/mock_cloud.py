@@ -20,6 +20,8 @@ import pulumi
 import yaml
 from pulumi.runtime import mocks, rpc, settings
 
+from gcp_s3_federation.fields import partition_for_region
+
 PROJECT = "gcp-s3-federation"
 CONFIG_KEY = f"{PROJECT}:federation"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -67,10 +69,23 @@ class CloudMocks(pulumi.runtime.Mocks):
     def __init__(self, aws_account_id: str = "000000000000", aws_region: str = "us-east-1") -> None:
         self.account = aws_account_id
         self.region = aws_region
+        self._aws_providers: dict[str, tuple[str, str]] = {}  # provider id -> (account, region)
+
+    def _placement(self, provider: str | None) -> tuple[str, str, str]:
+        """(partition, account, region) of the explicit AWS provider a resource uses, else the defaults."""
+        account, region = self._aws_providers.get((provider or "").rsplit("::", 1)[-1], (self.account, self.region))
+        return partition_for_region(region), account, region
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
         typ, name = args.typ, args.name
+        if typ == "pulumi:providers:aws":
+            accounts = inputs.get("allowedAccountIds") or [self.account]
+            if isinstance(accounts, str):  # provider inputs arrive JSON-encoded
+                accounts = json.loads(accounts)
+            self._aws_providers[f"{name}-id"] = (str(accounts[0]), str(inputs.get("region") or self.region))
+            return f"{name}-id", inputs
+        partition, account, region = self._placement(args.provider)
         if typ == "gcp:serviceaccount/account:Account":
             if args.resource_id:  # Account.get: an existing account, named projects/<p>/serviceAccounts/<email>
                 email = args.resource_id.rsplit("/", 1)[-1]
@@ -81,19 +96,19 @@ class CloudMocks(pulumi.runtime.Mocks):
             return inputs["name"], inputs
         if typ == "aws:iam/role:Role":
             role = inputs.get("name", name)
-            inputs.update(arn=f"arn:aws:iam::{self.account}:role{inputs.get('path', '/')}{role}", name=role)
+            inputs.update(arn=f"arn:{partition}:iam::{account}:role{inputs.get('path', '/')}{role}", name=role)
             return role, inputs
         if typ == "aws:kms/key:Key":
-            key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.account}/{name}"))
-            inputs.update(keyId=key_id, arn=f"arn:aws:kms:{self.region}:{self.account}:key/{key_id}")
+            key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{account}/{name}"))
+            inputs.update(keyId=key_id, arn=f"arn:{partition}:kms:{region}:{account}:key/{key_id}")
             return key_id, inputs
         if typ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
             bucket = inputs.get("bucket", name)
-            inputs.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
+            inputs.update(bucket=bucket, arn=f"arn:{partition}:s3:::{bucket}")
             return bucket, inputs
         if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", "")).removeprefix("https://")
-            arn = f"arn:aws:iam::{self.account}:oidc-provider/{host}"
+            arn = f"arn:{partition}:iam::{account}:oidc-provider/{host}"
             inputs["arn"] = arn
             return arn, inputs
         return f"{name}-id", inputs

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .budget import budget_problems
-from .fields import MAX_OIDC_CLIENT_IDS
+from .fields import MAX_OIDC_CLIENT_IDS, key_placement_problem
 from .models import FederationConfig
 
 __all__ = ["ConfigError", "FederationConfig", "load_config"]
@@ -38,6 +38,12 @@ def _cross_field_problems(config: FederationConfig) -> list[str]:
             f"workloads: {len(config.workloads)} workloads plus the audience exceed the IAM OIDC provider's "
             f"{MAX_OIDC_CLIENT_IDS} client ids; use trust.mode builtin or split the stack"
         )
+    for index, bucket in enumerate(config.buckets):
+        placement = bucket.kms_key_arn and key_placement_problem(
+            bucket.kms_key_arn, config.aws.region, config.aws.account_id
+        )
+        if placement:
+            problems.append(f"buckets[{index}].kms_key_arn: {placement}")
     bucket_names = {b.name for b in config.buckets}
     for w_index, workload in enumerate(config.workloads):
         for g_index, grant in enumerate(workload.grants):

@@ -5,8 +5,32 @@ import pulumi_aws as aws
 
 from .args import FederatedRoleArgs
 from .documents import google_trust_policy, render, revoke_sessions_policy, suspended_trust_policy
+from .fields import (
+    DEFAULT_SESSION_SECONDS,
+    check_audience,
+    check_permissions_boundary_arn,
+    check_principal,
+    check_revocation_text,
+    check_role_name,
+    check_role_path,
+    check_service_account_unique_id,
+    check_session_duration,
+    check_session_name,
+)
+from .validation import validate_args
 
 REVOCATION_POLICY_NAME = "revoke-older-sessions"
+ARGUMENT_RULES = {
+    "role_name": check_role_name,
+    "path": check_role_path,
+    "principal": check_principal,
+    "service_account_unique_id": check_service_account_unique_id,
+    "audience": check_audience,
+    "session_name": check_session_name,
+    "max_session_duration": check_session_duration,
+    "permissions_boundary_arn": check_permissions_boundary_arn,
+    "sessions_issued_before": check_revocation_text,
+}
 
 
 class FederatedRole(pulumi.ComponentResource):
@@ -28,6 +52,7 @@ class FederatedRole(pulumi.ComponentResource):
     """The rendered trust policy JSON."""
 
     def __init__(self, name: str, args: FederatedRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = validate_args("FederatedRole", args, ARGUMENT_RULES)
         super().__init__("gcp-s3-federation:index:FederatedRole", name, None, opts)
         audience, session_name = args["audience"], args["session_name"]
         suspended = args.get("trust_suspended", False)
@@ -44,7 +69,7 @@ class FederatedRole(pulumi.ComponentResource):
             path=args["path"],
             description=f"Federated from Google service account session {session_name}",
             assume_role_policy=self.trust_policy,
-            max_session_duration=args.get("max_session_duration", 3600),
+            max_session_duration=args.get("max_session_duration", DEFAULT_SESSION_SECONDS),
             permissions_boundary=args.get("permissions_boundary_arn"),
             tags=args.get("tags", {}),
             opts=pulumi.ResourceOptions(parent=self),

@@ -8,12 +8,14 @@ constructors use them through `validate_args`, so both doors reject the same val
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Annotated, Literal, get_args
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 MIN_SESSION_SECONDS = 3600
 MAX_SESSION_SECONDS = 43200
@@ -21,6 +23,7 @@ DEFAULT_SESSION_SECONDS = MIN_SESSION_SECONDS
 MAX_OIDC_CLIENT_IDS = 100
 
 Access = Literal["read", "write", "read-write"]
+"""One access level type for the config models, the component arguments and the documents."""
 WorkloadKind = Literal["cloud-run", "dataproc", "service-account-only"]
 Partition = Literal["aws", "aws-us-gov", "aws-cn"]
 TokenCreatorRole = Literal["roles/iam.serviceAccountOpenIdTokenCreator", "roles/iam.serviceAccountTokenCreator"]
@@ -31,7 +34,16 @@ _WORKLOAD_NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 _GCP_ACCOUNT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 _GCP_PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 _AWS_ACCOUNT = re.compile(r"^[0-9]{12}$")
-_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
+# AWS region names: <area>-<direction>-<n> (AWS General Reference, "AWS Regions"); the areas of the
+# aws, aws-us-gov and aws-cn partitions. A new area is one line here.
+_AWS_REGION = re.compile(
+    r"^(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-"
+    r"(north|south|east|west|central|northeast|southeast|northwest|southwest)-[0-9]{1,2}$"
+)
+# GCP region names such as europe-west1, us-central1, northamerica-northeast2 (Google Cloud docs,
+# "Regions and zones"); a zone (europe-west1-b) is not a region.
+_GCP_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]{1,2}$")
+_SA_UNIQUE_ID = re.compile(r"^[0-9]{1,32}$")
 _BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
@@ -69,45 +81,71 @@ def check_iam_member(value: str) -> str:
     return value
 
 
+def _text(rule: Callable[[str], str]) -> Callable[[Any], str]:
+    """A string rule that first rejects non-strings with a message instead of a TypeError."""
+
+    @functools.wraps(rule)
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"must be a string, not {type(value).__name__}")
+        return rule(value)
+
+    return check
+
+
+def partition_for_region(region: str) -> Partition:
+    """The AWS partition that holds `region` (AWS General Reference, "ARN format"): every ARN and
+    principal the components render uses it."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws"
+
+
+@_text
 def check_environment(value: str) -> str:
     if not _ENVIRONMENT.fullmatch(value):
         raise ValueError("must be 2-16 chars of [a-z0-9-], starting with a letter")
     return value
 
 
+@_text
 def check_workload_name(value: str) -> str:
     if not _WORKLOAD_NAME.fullmatch(value):
         raise ValueError("must be 2-40 chars of [a-z0-9-], starting with a letter and not ending with '-'")
     return value
 
 
-SERVICE_ACCOUNT_ID_RULE = "must match [a-z][-a-z0-9]{4,28}[a-z0-9] (GCP service account id rules)"
-
-
+@_text
 def check_service_account_id(value: str) -> str:
     if not _GCP_ACCOUNT_ID.fullmatch(value):
-        raise ValueError(SERVICE_ACCOUNT_ID_RULE)
+        raise ValueError("must match [a-z][-a-z0-9]{4,28}[a-z0-9] (GCP service account id rules)")
     return value
 
 
+@_text
 def check_gcp_project(value: str) -> str:
     if not _GCP_PROJECT.fullmatch(value):
         raise ValueError("must be a GCP project id: 6-30 chars, [a-z][-a-z0-9]*[a-z0-9]")
     return value
 
 
+@_text
 def check_aws_account(value: str) -> str:
     if not _AWS_ACCOUNT.fullmatch(value):
         raise ValueError("must be a 12-digit AWS account id (quote it in YAML)")
     return value
 
 
+@_text
 def check_aws_region(value: str) -> str:
     if not _AWS_REGION.fullmatch(value):
         raise ValueError("must be an AWS region name such as eu-west-1")
     return value
 
 
+@_text
 def check_bucket_name(value: str) -> str:
     if not _BUCKET_CHARS.fullmatch(value):
         raise ValueError(
@@ -126,6 +164,7 @@ def check_bucket_name(value: str) -> str:
     return value
 
 
+@_text
 def check_prefix(value: str) -> str:
     if not value:
         raise ValueError("must not be empty (grant a named prefix, never the whole bucket)")
@@ -143,6 +182,7 @@ def check_prefix(value: str) -> str:
     return value
 
 
+@_text
 def check_audience(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -153,40 +193,143 @@ def check_audience(value: str) -> str:
     return value
 
 
-def check_session_duration(value: int) -> int:
+def check_session_duration(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("must be a whole number of seconds")
     if not MIN_SESSION_SECONDS <= value <= MAX_SESSION_SECONDS:
         raise ValueError(f"must be between {MIN_SESSION_SECONDS} and {MAX_SESSION_SECONDS} seconds (1-12 h)")
     return value
 
 
+@_text
 def check_kms_key_arn(value: str) -> str:
     if not _KMS_KEY_ARN.fullmatch(value):
         raise ValueError("must be a full KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias")
     return value
 
 
+@_text
 def check_oidc_provider_arn(value: str) -> str:
     if not _OIDC_PROVIDER_ARN.fullmatch(value):
         raise ValueError("must be arn:aws:iam::<account>:oidc-provider/accounts.google.com")
     return value
 
 
+@_text
 def check_principal_arn(value: str) -> str:
     if not _PRINCIPAL_ARN.fullmatch(value):
         raise ValueError("must be an exact IAM role or user ARN (no wildcards)")
     return value
 
 
+@_text
 def check_permissions_boundary_arn(value: str) -> str:
     if not _PERMISSIONS_BOUNDARY_ARN.fullmatch(value):
         raise ValueError("must be an IAM managed policy ARN (arn:aws:iam::<account>:policy/<name>)")
     return value
 
 
-def check_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if value not in choices:
+def check_choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in choices:
             raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+@_text
+def check_gcp_region(value: str) -> str:
+    if not _GCP_REGION.fullmatch(value):
+        raise ValueError("must be a GCP region name such as europe-west1 (not a zone)")
+    return value
+
+
+@_text
+def check_service_account_unique_id(value: str) -> str:
+    if not _SA_UNIQUE_ID.fullmatch(value):
+        raise ValueError("must be the service account's numeric unique id (digits only), not its email")
+    return value
+
+
+@_text
+def check_principal(value: str) -> str:
+    """The Federated principal of a Google trust: the built-in provider or the IAM OIDC provider ARN."""
+    if value != "accounts.google.com" and not _OIDC_PROVIDER_ARN.fullmatch(value):
+        raise ValueError(
+            "must be accounts.google.com or arn:<partition>:iam::<account>:oidc-provider/accounts.google.com"
+        )
+    return value
+
+
+@_text
+def check_image(value: str) -> str:
+    if not value.strip() or any(c.isspace() for c in value):
+        raise ValueError("must be a container image reference, non-empty and without whitespace")
+    return value
+
+
+@_text
+def check_role_path(value: str) -> str:
+    if not re.fullmatch(r"/([\w+=,.@-]+/)*", value) or len(value) > 512:
+        raise ValueError("must be an IAM path: starts and ends with '/', e.g. /gcp-federation/dev/")
+    return value
+
+
+@_text
+def check_role_name(value: str) -> str:
+    if not re.fullmatch(r"[\w+=,.@-]{1,64}", value):
+        raise ValueError("must be an IAM role name: 1-64 chars of [A-Za-z0-9+=,.@_-]")
+    return value
+
+
+def check_revocation_instant(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must carry a timezone, e.g. 2026-11-23T10:00:00Z")
+    if value > datetime.now(UTC) + timedelta(minutes=5):
+        raise ValueError("must not be in the future: it would also refuse the sessions you issue next")
+    return value.astimezone(UTC)
+
+
+@_text
+def check_revocation_text(value: str) -> str:
+    """The component form of the revocation instant: ISO 8601 with a timezone."""
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 instant with a timezone, e.g. 2026-11-23T10:00:00Z") from None
+    check_revocation_instant(instant)
+    return value
+
+
+@_text
+def check_session_name(value: str) -> str:
+    if not re.fullmatch(r"[\w+=,.@-]{2,64}", value):
+        raise ValueError("must be an STS role session name: 2-64 chars of [A-Za-z0-9+=,.@_-]")
+    return value
+
+
+def key_placement_problem(key_arn: str, region: str, account_id: str | None = None) -> str | None:
+    """Why a KMS key cannot encrypt a bucket in `region` (and `account_id`), or None: S3 uses only keys
+    in the bucket's region (S3 User Guide, "Specifying server-side encryption with AWS KMS"), and a key
+    in another account needs a key policy this stack does not write."""
+    partition, _, key_region, key_account = key_arn.split(":")[1:5]
+    if partition != partition_for_region(region) or key_region != region:
+        return f"is in {partition}/{key_region}, but the buckets are in {partition_for_region(region)}/{region}"
+    if account_id is not None and key_account != account_id:
+        return f"belongs to account {key_account}, but the stack's account is {account_id}"
+    return None
+
+
+def kms_key_rule(region: Any, account_id: Any = None) -> Callable[[Any], str]:
+    """check_kms_key_arn plus the key's placement, when the region (and account) are known strings."""
+
+    def check(value: Any) -> str:
+        check_kms_key_arn(value)
+        if isinstance(region, str) and (account_id is None or isinstance(account_id, str)):
+            problem = key_placement_problem(value, region, account_id)
+            if problem:
+                raise ValueError(problem)
         return value
 
     return check
@@ -199,6 +342,11 @@ check_workload_kind = check_choice(get_args(WorkloadKind))
 Environment = Annotated[str, AfterValidator(check_environment)]
 WorkloadName = Annotated[str, AfterValidator(check_workload_name)]
 ServiceAccountId = Annotated[str, AfterValidator(check_service_account_id)]
+AccessLevel = Annotated[Access, BeforeValidator(check_access)]
+Kind = Annotated[WorkloadKind, BeforeValidator(check_workload_kind)]
+GcpRegion = Annotated[str, AfterValidator(check_gcp_region)]
+Image = Annotated[str, AfterValidator(check_image)]
+RevocationInstant = Annotated[datetime, AfterValidator(check_revocation_instant)]
 GcpProject = Annotated[str, AfterValidator(check_gcp_project)]
 AwsAccount = Annotated[str, AfterValidator(check_aws_account)]
 AwsRegion = Annotated[str, AfterValidator(check_aws_region)]

@@ -3,31 +3,33 @@ from `fields.py`. Frozen and strict about unknown keys; `config.load_config` is 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .fields import (
     DEFAULT_SESSION_SECONDS,
-    SERVICE_ACCOUNT_ID_RULE,
-    Access,
+    AccessLevel,
     Audience,
     AwsAccount,
     AwsRegion,
     BucketName,
     Environment,
     GcpProject,
+    GcpRegion,
     IamMember,
+    Image,
     KeyCreationConstraint,
+    Kind,
     KmsKeyArn,
     OidcProviderArn,
     PermissionsBoundaryArn,
     Prefix,
     PrincipalArn,
+    RevocationInstant,
+    ServiceAccountId,
     SessionSeconds,
     TokenCreatorRole,
-    WorkloadKind,
     WorkloadName,
     check_service_account_id,
 )
@@ -49,7 +51,7 @@ class GcpPlacement(_Model):
     """Where the workloads run, and who may act as their service accounts."""
 
     project: GcpProject = Field(description="GCP project id that owns the service accounts.")
-    region: str = Field(description="GCP region for Cloud Run and Dataproc, e.g. europe-west1.")
+    region: GcpRegion = Field(description="GCP region for Cloud Run and Dataproc, e.g. europe-west1.")
     deployers: tuple[IamMember, ...] = Field(
         default=(),
         description="IAM members given roles/iam.serviceAccountUser on every workload service account "
@@ -157,13 +159,13 @@ class Grant(_Model):
 
     bucket: str = Field(description="Name of a bucket declared under buckets.")
     prefix: Prefix = Field(description="Key prefix ending in '/', e.g. raw/events/.")
-    access: Access = Field(description="read, write or read-write.")
+    access: AccessLevel = Field(description="read, write or read-write.")
 
 
 class CloudRunConfig(_Model):
     """A Cloud Run v2 service for a `cloud-run` workload (omit it to bring your own service)."""
 
-    image: str = Field(description="Container image, e.g. europe-docker.pkg.dev/p/r/app:1.2.3.")
+    image: Image = Field(description="Container image, e.g. europe-docker.pkg.dev/p/r/app:1.2.3.")
     ingress: Literal[
         "INGRESS_TRAFFIC_ALL", "INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
     ] = Field(default="INGRESS_TRAFFIC_INTERNAL_ONLY", description="Who may reach the service.")
@@ -232,12 +234,12 @@ class WorkloadConfig(_Model):
     """One GCP workload; it gets its own service account and its own AWS role."""
 
     name: WorkloadName = Field(description="Workload name: 2-40 chars of [a-z0-9-], starting with a letter.")
-    kind: WorkloadKind = Field(description="cloud-run, dataproc or service-account-only.")
-    service_account_id: str | None = Field(
+    kind: Kind = Field(description="cloud-run, dataproc or service-account-only.")
+    service_account_id: ServiceAccountId | None = Field(
         default=None, description="GCP service account id (6-30 chars). Default: the workload name."
     )
     grants: tuple[Grant, ...] = Field(min_length=1, description="Bucket prefixes this workload may use.")
-    revoke_sessions_issued_before: datetime | None = Field(
+    revoke_sessions_issued_before: RevocationInstant | None = Field(
         default=None,
         description="Emergency switch: deny every session of this role issued before this instant (UTC).",
     )
@@ -254,17 +256,6 @@ class WorkloadConfig(_Model):
         default=False,
         description="Acknowledge that adopting replaces the account's whole IAM policy with the declared one.",
     )
-
-    @field_validator("revoke_sessions_issued_before")
-    @classmethod
-    def _revocation_instant(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return value
-        if value.tzinfo is None:
-            raise ValueError("must carry a timezone, e.g. 2026-11-23T10:00:00Z")
-        if value > datetime.now(UTC) + timedelta(minutes=5):
-            raise ValueError("must not be in the future: it would also refuse the sessions you issue next")
-        return value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _compute_matches_kind(self) -> WorkloadConfig:
@@ -289,13 +280,12 @@ class WorkloadConfig(_Model):
             raise ValueError("token_creators lists a member twice")
         return self
 
-    @model_validator(mode="after")
-    def _account_id(self) -> WorkloadConfig:
-        try:
-            check_service_account_id(self.account_id)
-        except ValueError:
-            field = "service_account_id" if self.service_account_id else "name (used as service_account_id)"
-            raise ValueError(f"{field} {SERVICE_ACCOUNT_ID_RULE}") from None
+    def _name_as_account_id(self) -> WorkloadConfig:
+        if self.service_account_id is None:
+            try:
+                check_service_account_id(self.name)
+            except ValueError as error:
+                raise ValueError(f"name (used as service_account_id) {error}") from None
         return self
 
     @property

@@ -7,8 +7,9 @@ import pulumi
 import pulumi_aws as aws
 
 from .args import GoogleOidcProviderArgs
-from .fields import MAX_OIDC_CLIENT_IDS
+from .fields import MAX_OIDC_CLIENT_IDS, check_oidc_provider_arn
 from .naming import MANAGED_BY
+from .validation import validate_args
 
 GOOGLE_ISSUER_URL = "https://accounts.google.com"
 
@@ -29,6 +30,7 @@ class GoogleOidcProvider(pulumi.ComponentResource):
     """The client IDs the provider must list for this stack's workloads."""
 
     def __init__(self, name: str, args: GoogleOidcProviderArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = validate_args("GoogleOidcProvider", args, {"existing_arn": check_oidc_provider_arn})
         super().__init__("gcp-s3-federation:index:GoogleOidcProvider", name, None, opts)
         required = pulumi.Output.from_input(args["client_ids"]).apply(_deduplicated)
         existing_arn = args.get("existing_arn")

@@ -5,8 +5,28 @@ import pulumi_aws as aws
 
 from .args import PrefixAccessPolicyArgs
 from .documents import PrefixGrant, prefix_access_policy, render
+from .fields import (
+    check_access,
+    check_aws_region,
+    check_bucket_name,
+    check_prefix,
+    check_role_name,
+    kms_key_rule,
+    partition_for_region,
+)
+from .validation import Rule, validate_args
 
 POLICY_NAME = "s3-prefix-access"
+
+
+def argument_rules(region: object) -> dict[str, Rule]:
+    """The rules for a grant list; a key must be in the buckets' region."""
+    return {
+        "grants[].bucket": check_bucket_name,
+        "grants[].prefix": check_prefix,
+        "grants[].access": check_access,
+        "grants[].kms_key_arn": kms_key_rule(region),
+    }
 
 
 class PrefixAccessPolicy(pulumi.ComponentResource):
@@ -16,6 +36,8 @@ class PrefixAccessPolicy(pulumi.ComponentResource):
     """The rendered identity policy JSON."""
 
     def __init__(self, name: str, args: PrefixAccessPolicyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        rules = {"region": check_aws_region, "role_name": check_role_name, **argument_rules(args.get("region"))}
+        args = validate_args("PrefixAccessPolicy", args, rules)
         super().__init__("gcp-s3-federation:index:PrefixAccessPolicy", name, None, opts)
         grants, region = args["grants"], args["region"]
         self.policy = pulumi.Output.all(*[g["kms_key_arn"] for g in grants]).apply(
@@ -26,6 +48,7 @@ class PrefixAccessPolicy(pulumi.ComponentResource):
                         for g, key in zip(grants, keys, strict=True)
                     ],
                     region,
+                    partition=partition_for_region(region),
                 )
             )
         )

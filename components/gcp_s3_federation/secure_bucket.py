@@ -5,6 +5,16 @@ import pulumi_aws as aws
 
 from .args import SecureBucketArgs
 from .documents import bucket_arn, bucket_policy, kms_key_policy, render
+from .fields import (
+    check_aws_account,
+    check_aws_region,
+    check_bucket_name,
+    check_principal_arn,
+    check_role_path,
+    kms_key_rule,
+    partition_for_region,
+)
+from .validation import validate_args
 
 KEY_DELETION_WINDOW_DAYS = 30
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
@@ -87,11 +97,21 @@ class SecureBucket(pulumi.ComponentResource):
     """The rendered bucket policy JSON (also when not written, to merge by hand)."""
 
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        rules = {
+            "bucket": check_bucket_name,
+            "account_id": check_aws_account,
+            "region": check_aws_region,
+            "role_path": check_role_path,
+            "existing_kms_key_arn": kms_key_rule(args.get("region"), args.get("account_id")),
+            "admin_principal_arns[]": check_principal_arn,
+        }
+        args = validate_args("SecureBucket", args, rules)
         super().__init__("gcp-s3-federation:index:SecureBucket", name, None, opts)
         bucket, account_id, region, role_path = args["bucket"], args["account_id"], args["region"], args["role_path"]
         existing_kms_key_arn = args.get("existing_kms_key_arn")
         admin_principal_arns = args.get("admin_principal_arns", [])
         tags = args.get("tags", {})
+        partition = partition_for_region(region)
         child = pulumi.ResourceOptions(parent=self)
         retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
         depends: list[pulumi.Resource] = []
@@ -101,7 +121,9 @@ class SecureBucket(pulumi.ComponentResource):
                 description=f"SSE-KMS for s3://{bucket}",
                 enable_key_rotation=True,
                 deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-                policy=render(kms_key_policy(account_id, region, role_path, bucket, admin_principal_arns)),
+                policy=render(
+                    kms_key_policy(account_id, region, role_path, bucket, admin_principal_arns, partition=partition)
+                ),
                 tags=tags,
                 opts=retained,
             )
@@ -124,9 +146,11 @@ class SecureBucket(pulumi.ComponentResource):
         else:
             self.kms_key_arn = pulumi.Output.from_input(existing_kms_key_arn)
             self.bucket_name = pulumi.Output.from_input(bucket)
-        self.bucket_arn = pulumi.Output.from_input(bucket_arn(bucket))
+        self.bucket_arn = pulumi.Output.from_input(bucket_arn(bucket, partition))
         self.bucket_policy = self.kms_key_arn.apply(
-            lambda key_arn: render(bucket_policy(bucket, key_arn, account_id, role_path, admin_principal_arns))
+            lambda key_arn: render(
+                bucket_policy(bucket, key_arn, account_id, role_path, admin_principal_arns, partition=partition)
+            )
         )
         if args.get("manage_bucket_policy", True):
             aws.s3.BucketPolicy(

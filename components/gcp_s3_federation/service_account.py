@@ -6,8 +6,10 @@ import pulumi
 import pulumi_gcp as gcp
 
 from .args import WorkloadServiceAccountArgs
+from .fields import check_environment, check_gcp_project, check_service_account_id, check_workload_kind
 from .gcp_iam import service_account_email, service_account_policy
 from .naming import MANAGED_BY
+from .validation import validate_args
 
 # Project roles each workload kind needs to run at all; nothing else is granted.
 PROJECT_ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
@@ -35,10 +37,15 @@ class WorkloadServiceAccount(pulumi.ComponentResource):
     """The service account's whole IAM policy (JSON)."""
 
     def __init__(self, name: str, args: WorkloadServiceAccountArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        rules = {
+            "account_id": check_service_account_id,
+            "project": check_gcp_project,
+            "environment": check_environment,
+            "kind": check_workload_kind,
+        }
+        args = validate_args("WorkloadServiceAccount", args, rules)
         super().__init__("gcp-s3-federation:index:WorkloadServiceAccount", name, None, opts)
         project, environment = args["project"], args["environment"]
-        if args["kind"] not in PROJECT_ROLES_BY_KIND:
-            raise ValueError(f"kind must be one of {', '.join(PROJECT_ROLES_BY_KIND)}, got {args['kind']!r}")
         policy = json.dumps(
             service_account_policy(args.get("deployers", []), args.get("token_creators", [])), sort_keys=True
         )

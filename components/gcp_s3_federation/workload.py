@@ -8,9 +8,55 @@ from .args import FederatedRoleArgs, FederatedWorkloadArgs
 from .cloud_run import CloudRunService, bring_your_own_command
 from .dataproc import DataprocCluster
 from .federated_role import FederatedRole
+from .fields import (
+    DEFAULT_SESSION_SECONDS,
+    check_audience,
+    check_aws_region,
+    check_environment,
+    check_gcp_project,
+    check_gcp_region,
+    check_image,
+    check_permissions_boundary_arn,
+    check_principal,
+    check_revocation_text,
+    check_role_path,
+    check_service_account_id,
+    check_session_duration,
+    check_workload_kind,
+)
 from .naming import aws_tags, gcp_labels, role_name, session_name
-from .prefix_access import PrefixAccessPolicy
+from .prefix_access import PrefixAccessPolicy, argument_rules
 from .service_account import WorkloadServiceAccount
+from .validation import ArgumentError, Rule, validate_args
+
+ARGUMENT_RULES: dict[str, Rule] = {
+    "kind": check_workload_kind,
+    "service_account_id": check_service_account_id,
+    "gcp_project": check_gcp_project,
+    "environment": check_environment,
+    "aws_region": check_aws_region,
+    "principal": check_principal,
+    "audience": check_audience,
+    "role_path": check_role_path,
+    "max_session_duration": check_session_duration,
+    "default_session_duration": check_session_duration,
+    "permissions_boundary_arn": check_permissions_boundary_arn,
+    "gcp_region": check_gcp_region,
+    "sessions_issued_before": check_revocation_text,
+    "cloud_run.image": check_image,
+}
+
+
+def _validated(args: FederatedWorkloadArgs) -> FederatedWorkloadArgs:
+    args = validate_args("FederatedWorkload", args, {**ARGUMENT_RULES, **argument_rules(args.get("aws_region"))})
+    if not args["grants"]:
+        raise ArgumentError("FederatedWorkload", "grants", [], "must hold at least one grant")
+    default = args.get("default_session_duration", DEFAULT_SESSION_SECONDS)
+    maximum = args.get("max_session_duration", DEFAULT_SESSION_SECONDS)
+    if default > maximum:
+        rule = f"must not exceed max_session_duration ({maximum})"
+        raise ArgumentError("FederatedWorkload", "default_session_duration", default, rule)
+    return args
 
 
 class FederatedWorkload(pulumi.ComponentResource):
@@ -37,6 +83,7 @@ class FederatedWorkload(pulumi.ComponentResource):
     """The Cloud Run URL, the Dataproc cluster, or the bring-your-own gcloud command."""
 
     def __init__(self, name: str, args: FederatedWorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = _validated(args)
         super().__init__("gcp-s3-federation:index:FederatedWorkload", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         environment, project, audience = args["environment"], args["gcp_project"], args["audience"]
@@ -62,7 +109,7 @@ class FederatedWorkload(pulumi.ComponentResource):
             service_account_unique_id=account.unique_id,
             audience=audience,
             session_name=session,
-            max_session_duration=args.get("max_session_duration", 3600),
+            max_session_duration=args.get("max_session_duration", DEFAULT_SESSION_SECONDS),
             tags=aws_tags(environment, name),
             trust_suspended=args.get("trust_suspended", False),
         )
@@ -79,7 +126,7 @@ class FederatedWorkload(pulumi.ComponentResource):
         self.service_account_unique_id = account.unique_id
         self.service_account_iam_policy = account.iam_policy
         self.session_name = pulumi.Output.from_input(session)
-        duration = args.get("default_session_duration", 3600)
+        duration = args.get("default_session_duration", DEFAULT_SESSION_SECONDS)
         self.environment_variables = role.arn.apply(
             lambda arn: WorkloadEnvironment(
                 role_arn=arn, session_name=session, region=aws_region, audience=audience, duration_seconds=duration
