@@ -7,10 +7,19 @@ import pulumi_aws as aws
 
 from .args import AuditTrailArgs
 from .documents import audit_log_bucket_policy, audit_log_key_policy, bucket_arn, render, trail_arn
+from .fields import check_aws_account, check_aws_region, check_bucket_name, partition_for_region
 from .secure_bucket import KEY_DELETION_WINDOW_DAYS, harden_bucket
+from .validation import validate_args
+
+ARGUMENT_RULES = {
+    "log_bucket": check_bucket_name,
+    "account_id": check_aws_account,
+    "region": check_aws_region,
+    "data_buckets[]": check_bucket_name,
+}
 
 
-def data_event_selectors(buckets: Sequence[str]) -> list[dict[str, object]]:
+def data_event_selectors(buckets: Sequence[str], partition: str = "aws") -> list[dict[str, object]]:
     """Management events (AssumeRoleWithWebIdentity among them) plus S3 object events on the buckets.
     One ARN prefix per bucket: the selector does not grow with workloads."""
     return [
@@ -20,7 +29,7 @@ def data_event_selectors(buckets: Sequence[str]) -> list[dict[str, object]]:
             "field_selectors": [
                 {"field": "eventCategory", "equals": ["Data"]},
                 {"field": "resources.type", "equals": ["AWS::S3::Object"]},
-                {"field": "resources.ARN", "starts_withs": [f"{bucket_arn(b)}/" for b in sorted(buckets)]},
+                {"field": "resources.ARN", "starts_withs": [f"{bucket_arn(b, partition)}/" for b in sorted(buckets)]},
             ],
         },
     ]
@@ -40,18 +49,20 @@ class AuditTrail(pulumi.ComponentResource):
     """The log bucket name."""
 
     def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = validate_args("AuditTrail", args, ARGUMENT_RULES)
         super().__init__("gcp-s3-federation:index:AuditTrail", name, None, opts)
         tags = args.get("tags", {})
         trail_name, log_bucket, account_id = args["trail_name"], args["log_bucket"], args["account_id"]
         child = pulumi.ResourceOptions(parent=self)
         retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
-        arn = trail_arn(account_id, args["region"], trail_name)
+        partition = partition_for_region(args["region"])
+        arn = trail_arn(account_id, args["region"], trail_name, partition)
         key = aws.kms.Key(
             f"{name}-key",
             description=f"CloudTrail logs of {trail_name}",
             enable_key_rotation=True,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=render(audit_log_key_policy(account_id, arn)),
+            policy=render(audit_log_key_policy(account_id, arn, partition=partition)),
             tags=tags,
             opts=retained,
         )
@@ -74,7 +85,7 @@ class AuditTrail(pulumi.ComponentResource):
         policy = aws.s3.BucketPolicy(
             f"{name}-logs-policy",
             bucket=bucket.id,
-            policy=render(audit_log_bucket_policy(log_bucket, account_id, arn)),
+            policy=render(audit_log_bucket_policy(log_bucket, account_id, arn, partition=partition)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )
         trail = aws.cloudtrail.Trail(
@@ -85,7 +96,7 @@ class AuditTrail(pulumi.ComponentResource):
             enable_log_file_validation=True,
             is_multi_region_trail=True,
             include_global_service_events=True,
-            advanced_event_selectors=data_event_selectors(args["data_buckets"]),
+            advanced_event_selectors=data_event_selectors(args["data_buckets"], partition),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )

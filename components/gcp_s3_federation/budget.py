@@ -19,6 +19,7 @@ from .documents import (
     minified_size,
     prefix_access_policy,
 )
+from .fields import partition_for_region
 from .models import FederationConfig, WorkloadConfig
 from .naming import session_name
 
@@ -33,7 +34,8 @@ PLACEHOLDER_KEY_ID = "00000000-0000-0000-0000-000000000000"  # as long as any KM
 
 
 def _created_key_arn(config: FederationConfig) -> str:
-    return f"arn:aws:kms:{config.aws.region}:{config.aws.account_id}:key/{PLACEHOLDER_KEY_ID}"
+    partition = partition_for_region(config.aws.region)
+    return f"arn:{partition}:kms:{config.aws.region}:{config.aws.account_id}:key/{PLACEHOLDER_KEY_ID}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def workload_documents(config: FederationConfig, index: int, workload: WorkloadC
         principal, LONGEST_UNIQUE_ID, config.audience, session_name(workload.account_id, config.gcp.project)
     )
     grants = [PrefixGrant(g.bucket, g.prefix, g.access, key_arn_for(config, g.bucket)) for g in workload.grants]
-    identity = prefix_access_policy(grants, config.aws.region)
+    identity = prefix_access_policy(grants, config.aws.region, partition=partition_for_region(config.aws.region))
     return [
         Measurement(owner, "trust policy", minified_size(trust), config.limits.trust_policy_chars),
         Measurement(owner, "inline identity policy", minified_size(identity), INLINE_POLICIES_PER_ROLE),
@@ -84,11 +86,17 @@ def stack_documents(config: FederationConfig) -> list[Measurement]:
                 config.aws.account_id,
                 config.role_path,
                 config.admin_principal_arns,
+                partition=partition_for_region(config.aws.region),
             )
             found.append(Measurement(owner, "bucket policy", minified_size(document), BUCKET_POLICY))
         if bucket.mode == "create":
             key = kms_key_policy(
-                config.aws.account_id, config.aws.region, config.role_path, bucket.name, config.admin_principal_arns
+                config.aws.account_id,
+                config.aws.region,
+                config.role_path,
+                bucket.name,
+                config.admin_principal_arns,
+                partition=partition_for_region(config.aws.region),
             )
             found.append(Measurement(owner, "key policy", minified_size(key), KEY_POLICY))
     return found

@@ -6,6 +6,10 @@ import pulumi
 import pulumi_gcp as gcp
 
 from .args import CloudRunServiceArgs
+from .fields import check_gcp_project, check_gcp_region, check_image
+from .validation import validate_args
+
+ARGUMENT_RULES = {"project": check_gcp_project, "region": check_gcp_region, "service.image": check_image}
 
 
 def bring_your_own_command(service: str, region: str, email: str, environment: Mapping[str, str]) -> str:
@@ -28,6 +32,7 @@ class CloudRunService(pulumi.ComponentResource):
     """The service name."""
 
     def __init__(self, name: str, args: CloudRunServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = validate_args("CloudRunService", args, ARGUMENT_RULES)
         super().__init__("gcp-s3-federation:index:CloudRunService", name, None, opts)
         envs = pulumi.Output.from_input(args["environment"]).apply(
             lambda values: [{"name": k, "value": v} for k, v in sorted(values.items())]

@@ -8,7 +8,17 @@ import pulumi
 import pulumi_gcp as gcp
 
 from .args import DataprocClusterArgs
+from .fields import check_audience, check_aws_region, check_gcp_project, check_gcp_region, check_session_name
 from .s3a import DEFAULT_IMAGE_VERSION, REMOVED_DATAPROC_OPTIONS, TOKEN_FILE, image_line, s3a_properties
+from .validation import validate_args
+
+ARGUMENT_RULES = {
+    "project": check_gcp_project,
+    "region": check_gcp_region,
+    "aws_region": check_aws_region,
+    "audience": check_audience,
+    "session_name": check_session_name,
+}
 
 REFRESH_INTERVAL_SECONDS = 300
 """Google ID tokens live one hour; a refresh every 5 minutes leaves 55 minutes of retries."""
@@ -65,6 +75,7 @@ class DataprocCluster(pulumi.ComponentResource):
     """The staging bucket (holds the init action)."""
 
     def __init__(self, name: str, args: DataprocClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = validate_args("DataprocCluster", args, ARGUMENT_RULES)
         options = args["cluster"]
         image_version = check_options(name, dict(options))
         super().__init__("gcp-s3-federation:index:DataprocCluster", name, None, opts)
