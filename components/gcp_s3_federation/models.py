@@ -280,6 +280,7 @@ class WorkloadConfig(_Model):
             raise ValueError("token_creators lists a member twice")
         return self
 
+    @model_validator(mode="after")
     def _name_as_account_id(self) -> WorkloadConfig:
         if self.service_account_id is None:
             try:
