@@ -304,4 +304,11 @@ def test_workload_outputs_carry_the_environment_a_workload_needs() -> None:
         "GCP_AWS_AUDIENCE": "gcp-s3-federation-dev",
         "GCP_AWS_DURATION_SECONDS": "3600",
     }
-    assert etl["grants"][1] == {"bucket": "acme-dev-lake", "prefix": "curated/daily/", "access": "read-write"}
+    assert etl["grants"][1] == {
+        "bucket": "acme-dev-lake",
+        "prefix": "curated/daily/",
+        "access": "read-write",
+        "list_exact_prefix": True,  # a dataproc workload: S3A may use the grant itself as a directory
+    }
+    ingest = result.outputs["workloads"]["ingest-api"]
+    assert [g["list_exact_prefix"] for g in ingest["grants"]] == [False]

@@ -123,6 +123,15 @@ def test_grants_merge_per_access_mode_and_bucket() -> None:
     assert by_sid["DecryptThroughS3"]["Resource"] == [OTHER_KEY]
 
 
+def test_list_exact_prefix_adds_only_the_exact_value() -> None:
+    grants = [
+        PrefixGrant("lake", "curated/daily/", "read", KEY, list_exact_prefix=True),
+        PrefixGrant("lake", "a/", "read", KEY),
+    ]
+    (listing,) = [s for s in prefix_access_policy(grants, "eu-west-1")["Statement"] if s["Sid"] == "ListLake"]
+    assert listing["Condition"]["StringLike"]["s3:prefix"] == ["curated/daily/*", "a/*", "curated/daily"]
+
+
 ROLE = "arn:aws:iam::111122223333:role/gcp-federation/dev/etl"
 BUCKET_POLICY = bucket_policy(
     "lake", KEY, "111122223333", "/gcp-federation/dev/", ["arn:aws:iam::111122223333:role/bg"]

@@ -21,6 +21,9 @@ class GrantArgs(TypedDict):
     """read, write or read-write."""
     kms_key_arn: pulumi.Input[str]
     """ARN of the customer-managed KMS key that encrypts the bucket."""
+    list_exact_prefix: NotRequired[bool]
+    """Also allow listing with s3:prefix = the prefix without its slash, so that S3A can use the grant itself as
+    a directory (default false; it shows the names of keys beside the grant that start with the same characters)."""
 
 
 class GoogleOidcProviderArgs(TypedDict):

@@ -67,7 +67,10 @@ def workload_documents(config: FederationConfig, index: int, workload: WorkloadC
     trust = google_trust_policy(
         principal, LONGEST_UNIQUE_ID, config.audience, session_name(workload.account_id, config.gcp.project)
     )
-    grants = [PrefixGrant(g.bucket, g.prefix, g.access, key_arn_for(config, g.bucket)) for g in workload.grants]
+    grants = [
+        PrefixGrant(g.bucket, g.prefix, g.access, key_arn_for(config, g.bucket), workload.lists_exact_prefix(g))
+        for g in workload.grants
+    ]
     identity = prefix_access_policy(grants, config.aws.region, partition=partition_for_region(config.aws.region))
     return [
         Measurement(owner, "trust policy", minified_size(trust), config.limits.trust_policy_chars),

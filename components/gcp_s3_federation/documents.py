@@ -68,6 +68,8 @@ class PrefixGrant:
     prefix: str
     access: Access
     kms_key_arn: str
+    list_exact_prefix: bool = False
+    """Also allow listing with `s3:prefix` = the prefix without its slash (see `prefix_access_policy`)."""
 
     @property
     def reads(self) -> bool:
@@ -126,17 +128,26 @@ def prefix_access_policy(grants: Sequence[PrefixGrant], region: str, partition: 
     cover the exact key `prefix` without its slash: Hadoop S3A's getFileStatus HEADs that key before it
     lists `prefix/`, and a 403 there fails the job (hadoop-aws `S3AFileSystem.s3GetFileStatus`;
     federation-facts section 6). Every S3 allow requires TLS, so TLS holds on adopted buckets too.
+
+    S3 answers a HEAD of a missing key with 404 only if the caller may also list with `s3:prefix` = that
+    key, and with 403 otherwise (S3 API reference, HeadObject "Permissions"; ceph/ceph#68577). S3A takes
+    that 403 for an error, so a grant used as a Hadoop directory (`s3a://bucket/curated/daily`) needs
+    `list_exact_prefix`: listing with the exact value `curated/daily`, which also shows the names (never
+    the data) of keys beside the grant that start with the same characters, e.g. `curated/daily-x/...`.
     """
     statements: list[Document] = []
     for bucket in _unique(g.bucket for g in grants):
-        prefixes = _unique(g.prefix for g in grants if g.bucket == bucket)
+        in_bucket = [g for g in grants if g.bucket == bucket]
+        listable = _unique(
+            [f"{g.prefix}*" for g in in_bucket] + [g.prefix.rstrip("/") for g in in_bucket if g.list_exact_prefix]
+        )
         statements.append(
             {
                 "Sid": f"List{_sid(bucket)}",
                 "Effect": "Allow",
                 "Action": "s3:ListBucket",
                 "Resource": bucket_arn(bucket, partition),
-                "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}, **TLS_ONLY},
+                "Condition": {"StringLike": {"s3:prefix": listable}, **TLS_ONLY},
             }
         )
     read_grants, write_grants = [g for g in grants if g.reads], [g for g in grants if g.writes]

@@ -160,6 +160,12 @@ class Grant(_Model):
     bucket: str = Field(description="Name of a bucket declared under buckets.")
     prefix: Prefix = Field(description="Key prefix ending in '/', e.g. raw/events/.")
     access: AccessLevel = Field(description="read, write or read-write.")
+    list_exact_prefix: bool | None = Field(
+        default=None,
+        description="Also allow listing with s3:prefix = the prefix without its slash, which Hadoop S3A needs to "
+        "use the grant itself as a directory; it shows the names of keys beside the grant that start with the "
+        "same characters. Default: true for dataproc workloads, false otherwise.",
+    )
 
 
 class CloudRunConfig(_Model):
@@ -279,6 +285,10 @@ class WorkloadConfig(_Model):
         if len(set(members)) != len(members):
             raise ValueError("token_creators lists a member twice")
         return self
+
+    def lists_exact_prefix(self, grant: Grant) -> bool:
+        """The grant's `list_exact_prefix`, defaulting to whether the workload runs Spark (S3A)."""
+        return grant.list_exact_prefix if grant.list_exact_prefix is not None else self.kind == "dataproc"
 
     @model_validator(mode="after")
     def _name_as_account_id(self) -> WorkloadConfig:

@@ -44,7 +44,13 @@ class PrefixAccessPolicy(pulumi.ComponentResource):
             lambda keys: render(
                 prefix_access_policy(
                     [
-                        PrefixGrant(g["bucket"], g["prefix"], g["access"], key)  # type: ignore[arg-type]
+                        PrefixGrant(
+                            g["bucket"],
+                            g["prefix"],
+                            g["access"],  # type: ignore[arg-type]
+                            key,
+                            g.get("list_exact_prefix", False),
+                        )
                         for g, key in zip(grants, keys, strict=True)
                     ],
                     region,

@@ -90,7 +90,7 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
                 "service_account_email": workloads[spec.name].service_account_email,
                 "service_account_iam_policy": workloads[spec.name].service_account_iam_policy,
                 "audience": config.audience,
-                "grants": [g.model_dump() for g in spec.grants],
+                "grants": [{**g.model_dump(), "list_exact_prefix": spec.lists_exact_prefix(g)} for g in spec.grants],
                 "environment_variables": workloads[spec.name].environment_variables,
                 "compute": workloads[spec.name].compute,
             }
@@ -146,7 +146,13 @@ def workload_args(
         "principal": principal,
         "audience": config.audience,
         "grants": [
-            {"bucket": g.bucket, "prefix": g.prefix, "access": g.access, "kms_key_arn": key_arns[g.bucket]}
+            {
+                "bucket": g.bucket,
+                "prefix": g.prefix,
+                "access": g.access,
+                "kms_key_arn": key_arns[g.bucket],
+                "list_exact_prefix": spec.lists_exact_prefix(g),
+            }
             for g in spec.grants
         ],
         "role_path": config.role_path,
