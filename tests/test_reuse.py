@@ -71,6 +71,7 @@ def test_schema_has_every_component_with_documented_inputs_and_outputs(schema: d
         "prefix",
         "access",
         "kmsKeyArn",
+        "listExactPrefix",
     }
 
 
