@@ -203,3 +203,40 @@ def test_changes_exit_1_and_write_json(base: PlanResult, tmp_path: Path) -> None
     assert data["changed"] is True
     assert {r["workload"] for r in data["access_removed"]} == {"ingest-api"}
     assert data["access_added"] == []
+
+
+def test_a_change_that_only_breaks_multipart_uploads_is_a_removed_request_flow(base: PlanResult) -> None:
+    """Writers need kms:Decrypt for the parts of an SSE-KMS multipart upload; a single PUT does not."""
+    head = json.loads(json.dumps(report(base)))
+    policy = next(
+        r
+        for r in head["resources"]
+        if r["type"] == "aws:iam/rolePolicy:RolePolicy" and r["inputs"]["role"] == "gcpfed-dev-ingest-api"
+    )
+    document = json.loads(policy["inputs"]["policy"])
+    encrypt = next(s for s in document["Statement"] if s["Sid"] == "EncryptThroughS3")
+    encrypt["Action"] = ["kms:GenerateDataKey"]
+    policy["inputs"]["policy"] = policy["outputs"]["policy"] = json.dumps(document)
+    diff = access_diff(state_of(base), load_state(json.dumps(head)))
+    assert rows(diff.removed, "ingest-api") == {
+        ("raw/events/*", "write (multipart)"),
+        ("raw/events/", "write (multipart)"),
+        ("(bucket key)", "kms:Decrypt"),
+    }
+    assert not diff.added and not diff.trust and not diff.guardrails
+
+
+def test_a_new_token_creator_is_a_trust_change_on_the_gcp_side(base: PlanResult) -> None:
+    scheduler = "serviceAccount:scheduler@acme-data-dev.iam.gserviceaccount.com"
+
+    def creator(federation: dict[str, Any]) -> None:
+        workload(federation, "reporting")["token_creators"] = [
+            {"member": scheduler, "reason": "nightly report trigger with an OIDC token"}
+        ]
+
+    diff = compare(base, creator)
+    assert not diff.added and not diff.removed and not diff.guardrails
+    [change] = diff.trust
+    assert (change.workload, change.facet) == ("reporting", "GCP token minters")
+    assert f"{scheduler} (roles/iam.serviceAccountOpenIdTokenCreator)" in change.after
+    assert scheduler not in change.before and "roles/iam.serviceAccountUser" in change.before

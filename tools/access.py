@@ -17,24 +17,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from gcp_aws_credentials.authorize import Documents, replay
 from gcp_aws_credentials.environment import DURATION_SECONDS
 from gcp_aws_credentials.evaluate import Request, as_list, evaluate
 from gcp_aws_credentials.explain import (
     GOOGLE,
     ROLE,
     PlanDocuments,
-    S3Request,
+    bucket_encryption,
     bucket_key,
     bucket_policy_document,
     explain_kms,
-    explain_request,
     explain_trust,
 )
-from gcp_aws_credentials.state import StackState
+from gcp_aws_credentials.s3_authz import Caller, HttpRequest, KeyLedger
+from gcp_aws_credentials.state import StackState, StateResource, policy_document
 
 PROBE = "gsf-probe"
 OTHER_ACCOUNT = "999999999999"
-OBJECT_ACCESS = (("read", "s3:GetObject"), ("write", "s3:PutObject"), ("delete", "s3:DeleteObject"))
 KMS_ACCESS = ("kms:Decrypt", "kms:GenerateDataKey")
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 WORKLOAD_ENV_OUTPUT = "environment_variables"
@@ -124,31 +124,68 @@ class StackAccess:
             found += [t for _, document in docs.bucket_policy(bucket) for t in _s3_targets(document)]
         return found
 
+    def documents(self, docs: PlanDocuments, buckets: Iterable[str]) -> Documents:
+        """What decides the workload's requests: identity, bucket and (known) key policies."""
+        keys = {bucket: bucket_key(self.state, bucket) for bucket in buckets}
+        return Documents(
+            identity=docs.identity_policies(),
+            bucket_policies={bucket: docs.bucket_policy(bucket) for bucket in keys},
+            key_policies={
+                key_arn: (f"key policy of {bucket}'s key", policy)
+                for bucket, (key_arn, policy) in keys.items()
+                if key_arn is not None and policy is not None
+            },
+        )
+
     def rows(self, workload: str, probes: Mapping[str, set[str]]) -> set[AccessRow]:
-        """What `workload` may do on each bucket, asked at every probe prefix in `probes` (bucket -> prefixes)."""
+        """What `workload` may do on each bucket, asked at every probe prefix in `probes` (bucket -> prefixes).
+
+        Each access is the HTTP requests a client sends, replayed through the request model
+        (`gcp_aws_credentials.authorize`): every S3 check and every KMS call S3 makes must pass."""
         docs = self.workloads[workload]
         principal = assuming_principal(self.state, docs)
         if principal is None:
             return set()
+        documents = self.documents(docs, probes)
+        encryption = {bucket: bucket_encryption(self.state, bucket) for bucket in probes}
         found: set[AccessRow] = set()
         for bucket, prefixes in sorted(probes.items()):
-            key_arn, _ = bucket_key(self.state, bucket)
+            key_arn = encryption[bucket].key_arn
+            region = key_arn.split(":")[3] if key_arn and key_arn.startswith("arn:") else docs.region
+            caller = Caller(docs.role_arn, region)
 
             def row(prefix: str, access: str, bucket: str = bucket) -> AccessRow:
                 return AccessRow(workload, principal, docs.role_arn, bucket, prefix, access)
 
+            def passes(requests: list[HttpRequest], caller: Caller = caller) -> bool:
+                return all(r.allowed for r in replay(requests, caller, documents, KeyLedger(encryption)))
+
             for scope in (s for prefix in sorted(prefixes) for s in scopes(prefix)):
-                if explain_request(docs, S3Request("s3:ListBucket", bucket, scope.list_prefix)).allowed:
-                    found.add(row(scope.label, "list"))
-                if scope.key is None:
-                    continue
-                for access, action in OBJECT_ACCESS:
-                    sse = ("aws:kms", key_arn) if action == "s3:PutObject" else (None, None)
-                    if explain_request(docs, S3Request(action, bucket, scope.key, *sse)).allowed:
-                        found.add(row(scope.label, access))
-            if key_arn is not None:
+                found |= {row(scope.label, a) for a, flow in scope_requests(bucket, scope).items() if passes(flow)}
+            if key_arn is not None and key_arn.startswith("arn:"):
                 found |= {row("(bucket key)", a) for a in KMS_ACCESS if explain_kms(docs, bucket, a).allowed}
         return found
+
+
+def scope_requests(bucket: str, scope: Scope) -> dict[str, list[HttpRequest]]:
+    """The requests of each access at one probe target, as clients send them: boto3's `put_object` and
+    `upload_file` send no SSE headers by default (tests/traces/boto3.json), so the bucket default
+    encrypts; a multipart upload is create, part, complete (S3 User Guide, "Multipart upload")."""
+    listing = {"list-type": "2"} | ({"prefix": scope.list_prefix} if scope.list_prefix is not None else {})
+    flows = {"list": [HttpRequest("GET", bucket, "", listing)]}
+    if scope.key:
+        upload = {"uploadId": PROBE}
+        flows |= {
+            "read": [HttpRequest("GET", bucket, scope.key)],
+            "write": [HttpRequest("PUT", bucket, scope.key)],
+            "write (multipart)": [
+                HttpRequest("POST", bucket, scope.key, {"uploads": ""}),
+                HttpRequest("PUT", bucket, scope.key, {**upload, "partNumber": "1"}),
+                HttpRequest("POST", bucket, scope.key, upload),
+            ],
+            "delete": [HttpRequest("DELETE", bucket, scope.key)],
+        }
+    return flows
 
 
 STRANGER_ID = "100000000000000000000"
@@ -190,6 +227,52 @@ def assuming_principal(state: StackState, docs: PlanDocuments) -> str | None:
     return f"{email} ({sub})"
 
 
+# Roles whose holders make Google mint ID tokens for a service account (iam.serviceAccounts.getOpenIdToken
+# or actAs): Google Cloud IAM docs, "Service account impersonation" and "IAM roles for service accounts".
+MINTING_ROLES = (
+    "roles/iam.serviceAccountUser",
+    "roles/iam.serviceAccountOpenIdTokenCreator",
+    "roles/iam.serviceAccountTokenCreator",
+    "roles/iam.workloadIdentityUser",
+    "roles/editor",
+    "roles/owner",
+)
+SA_IAM_TYPES = (
+    "gcp:serviceaccount/iAMPolicy:IAMPolicy",
+    "gcp:serviceaccount/iAMBinding:IAMBinding",
+    "gcp:serviceaccount/iAMMember:IAMMember",
+)
+PROJECT_IAM_TYPES = ("gcp:projects/iAMBinding:IAMBinding", "gcp:projects/iAMMember:IAMMember")
+
+
+def _bindings(resource: StateResource) -> list[tuple[str, list[str]]]:
+    if resource.type.endswith("IAMPolicy"):
+        document = policy_document(resource.value("policyData") or "{}", f"IAM policy {resource.name}")
+        return [(str(b.get("role")), [str(m) for m in as_list(b.get("members"))]) for b in document.get("bindings", [])]
+    members = as_list(resource.value("members")) or as_list(resource.value("member"))
+    return [(str(resource.value("role")), [str(m) for m in members])]
+
+
+def token_minters(state: StackState, unique_id: str) -> str:
+    """Who the stack lets make Google mint tokens for the service account with this unique id: its own
+    IAM policy, bindings and members, and project-wide grants of the same roles."""
+    account = state.find("gcp:serviceaccount/account:Account", lambda r: str(r.value("uniqueId")) == unique_id)
+    if account is None:
+        return "not in this state"
+    names = {str(account.value("name")), str(account.value("email")), str(account.value("id") or "")} - {""}
+    on_account = [r for r in state.of_type(*SA_IAM_TYPES) if str(r.value("serviceAccountId")) in names]
+    project = str(account.value("project") or "")
+    on_project = [r for r in state.of_type(*PROJECT_IAM_TYPES) if str(r.value("project")) == project]
+    found = sorted(
+        f"{member} ({role}{', project-wide' if resource in on_project else ''})"
+        for resource in on_account + on_project
+        for role, members in _bindings(resource)
+        if role in MINTING_ROLES
+        for member in members
+    )
+    return "; ".join(found) or "nobody but compute that runs as it"
+
+
 def trust_facets(state: StackState, docs: PlanDocuments) -> dict[str, str]:
     """What a reviewer must see change about who can become the role, and for how long."""
     pins = trust_pins(docs.trust)
@@ -222,6 +305,7 @@ def trust_facets(state: StackState, docs: PlanDocuments) -> dict[str, str]:
         "azp (:aud)": pinned(f"{GOOGLE}:aud"),
         "sub": pinned(f"{GOOGLE}:sub"),
         "session name": pinned("sts:RoleSessionName"),
+        "GCP token minters": token_minters(state, _exact(pins, f"{GOOGLE}:sub") or ""),
         "max session duration": f"{docs.role.value('maxSessionDuration') or 3600} s",
         "requested duration": f"{requested} s" if requested else "not set",
         "trust": "accepts tokens" if assuming_principal(state, docs) else "suspended: no token is accepted",

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .authorize import AWS_MANAGED_S3_KEY
 from .claims import describe, session_name_from_email
 from .environment import REGION
 from .evaluate import Decision, Request, as_list, evaluate, wildcard
+from .s3_authz import BucketEncryption
 from .state import StackState, StateError, policy_document
 
 GOOGLE = "accounts.google.com"
@@ -171,16 +173,25 @@ def bucket_policy_document(state: StackState, bucket: str) -> dict[str, Any] | N
     return policy_document(found.value("policy"), f"bucket policy of {bucket}") if found else None
 
 
-def bucket_key(state: StackState, bucket: str) -> tuple[str | None, dict[str, Any] | None]:
-    """The bucket's default-encryption key ARN and, when the stack manages the key, its policy."""
-    key_arn: str | None = None
+def bucket_encryption(state: StackState, bucket: str) -> BucketEncryption:
+    """The bucket's default encryption, from its SSE configuration resource. An adopted bucket (no such
+    resource in the stack) is taken to have the default its owner must set: SSE-KMS with the configured
+    key, Bucket Keys on (README, "Adopted buckets")."""
     for config in state.of_type(*BUCKET_ENCRYPTION):
         if config.value("bucket") == bucket:
             for rule in config.value("rules") or []:
                 default = rule.get("applyServerSideEncryptionByDefault") or {}
-                key_arn = default.get("kmsMasterKeyId") or key_arn
-    if key_arn is None:
-        key_arn = (state.outputs.get("buckets") or {}).get(bucket, {}).get("kms_key_arn")
+                if default.get("sseAlgorithm") != "aws:kms":
+                    return BucketEncryption(None, False)
+                key_arn = default.get("kmsMasterKeyId") or AWS_MANAGED_S3_KEY
+                return BucketEncryption(str(key_arn), bool(rule.get("bucketKeyEnabled")))
+    configured = (state.outputs.get("buckets") or {}).get(bucket, {}).get("kms_key_arn")
+    return BucketEncryption(str(configured), True) if configured else BucketEncryption(None, False)
+
+
+def bucket_key(state: StackState, bucket: str) -> tuple[str | None, dict[str, Any] | None]:
+    """The bucket's default-encryption key ARN and, when the stack manages the key, its policy."""
+    key_arn = bucket_encryption(state, bucket).key_arn
     if key_arn is None:
         return None, None
     key = state.find(KMS_KEY, lambda r: key_arn in (r.value("arn"), r.value("keyId")))
