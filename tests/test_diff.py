@@ -240,3 +240,16 @@ def test_a_new_token_creator_is_a_trust_change_on_the_gcp_side(base: PlanResult)
     assert (change.workload, change.facet) == ("reporting", "GCP token minters")
     assert f"{scheduler} (roles/iam.serviceAccountOpenIdTokenCreator)" in change.after
     assert scheduler not in change.before and "roles/iam.serviceAccountUser" in change.before
+
+
+def test_the_readme_example_is_what_the_diff_prints(base: PlanResult) -> None:
+    def change(federation: dict[str, Any]) -> None:
+        workload(federation, "reporting")["grants"].append(
+            {"bucket": BUCKET, "prefix": "raw/events/", "access": "read"}
+        )
+        federation["admin_principal_arns"] = ["arn:aws:iam::111122223333:role/data-admin"]
+        federation["trust"]["audience"] = "gcp-s3-federation-dev-2"
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = readme.split("```markdown\n", 1)[1].split("\n```", 1)[0]
+    assert markdown(access_diff(state_of(base), state_of(plan(change))), "base.json", "head.json") == example
