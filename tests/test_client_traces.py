@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from gcp_aws_credentials.flows import CLIENTS, trace_document
 from gcp_aws_credentials.s3_authz import HttpRequest, operation
-from tests.flows import CLIENTS, TRACES, trace_document
 from tools import s3a_traces
-from tools.capture_traces import BUCKET, capture_boto3
+from tools.capture_traces import BUCKET, TRACES, capture_boto3
 from tools.mock_cloud import run_program, stack_config
 
 RECAPTURE = "python -m tools.capture_traces [--awscli-python PATH]"

@@ -1,6 +1,6 @@
 """Every documented client flow works on every grant of the dev and prod stacks, and nothing beside a grant.
 
-Each flow is the list of HTTP requests a real client sends (tests/traces: boto3 and the AWS CLI captured
+Each flow is the list of HTTP requests a real client sends (gcp_aws_credentials/traces: boto3 and the AWS CLI captured
 against moto, Hadoop S3A written from its source). Every request is evaluated the way S3 does it: its
 own IAM action, resource and condition keys against the role's identity policies and the bucket policy,
 plus the KMS calls S3 makes for the caller against the identity policies and the key policy
@@ -21,9 +21,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from gcp_aws_credentials.authorize import CheckResult, RequestResult, replay
-from gcp_aws_credentials.s3_authz import KeyLedger
-from tests.flows import ACCESS_MODES, Flow, RoleView, Step, all_flows, role_views
+from gcp_aws_credentials.authorize import CheckResult, RequestResult
+from gcp_aws_credentials.flows import ACCESS_MODES, Flow, PlannedRole, all_flows
+from tests.flows import role_views
 from tools.mock_cloud import run_program, stack_config
 
 STACKS = ("dev", "prod")
@@ -31,14 +31,8 @@ FLOWS = all_flows()
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def roles(request: pytest.FixtureRequest) -> list[RoleView]:
+def roles(request: pytest.FixtureRequest) -> list[PlannedRole]:
     return role_views(run_program(request.param, stack_config(request.param)))
-
-
-def _run(role: RoleView, flow: Flow, bucket: str, prefix: str) -> list[tuple[Step, RequestResult]]:
-    steps = flow.on(bucket, prefix, role.key_arn(bucket))
-    results = replay([s.request for s in steps], role.caller, role.documents, KeyLedger(role.encryption))
-    return list(zip(steps, results, strict=True))
 
 
 def _denial_report(result: RequestResult) -> str:
@@ -48,19 +42,19 @@ def _denial_report(result: RequestResult) -> str:
 S3A_TABLE = "table/"
 
 
-def _granted_placements(role: RoleView) -> Iterator[tuple[str, str, Flow]]:
+def _granted_placements(role: PlannedRole) -> Iterator[tuple[str, str, Flow]]:
     for bucket, prefix, access in role.grants:
         for flow in FLOWS:
             if flow.needs <= ACCESS_MODES[access]:
                 yield bucket, prefix + S3A_TABLE if flow.client == "s3a" else prefix, flow
 
 
-def _covered(role: RoleView, bucket: str, key: str) -> bool:
+def _covered(role: PlannedRole, bucket: str, key: str) -> bool:
     """Independent oracle: is `key` (an object key or a list prefix) inside one of the role's grants?"""
     return any(b == bucket and (key.startswith(p) or key == p.rstrip("/")) for b, p, _ in role.grants)
 
 
-def foreign_placements(roles: list[RoleView], role: RoleView) -> set[tuple[str, str]]:
+def foreign_placements(roles: list[PlannedRole], role: PlannedRole) -> set[tuple[str, str]]:
     """Sibling prefixes, other workloads' prefixes, the role's prefixes in other buckets (one that is not
     in the stack included), and every bucket root: all not covered by the role's own grants."""
     buckets = {b for r in roles for b, _, _ in r.grants} | {"foreign-bucket-not-in-stack"}
@@ -69,13 +63,13 @@ def foreign_placements(roles: list[RoleView], role: RoleView) -> set[tuple[str, 
     return {(b, p) for b, p in placements if not (p and _covered(role, b, p))}
 
 
-def test_every_flow_works_on_every_grant(roles: list[RoleView]) -> None:
+def test_every_flow_works_on_every_grant(roles: list[PlannedRole]) -> None:
     failures = []
     checked = 0
     for role in roles:
         for bucket, prefix, flow in _granted_placements(role):
             checked += 1
-            for step, result in _run(role, flow, bucket, prefix):
+            for step, result in role.run(flow, bucket, prefix):
                 if step.tolerated is None and not result.allowed:
                     failures.append(
                         f"{role.workload} {flow.title} on s3://{bucket}/{prefix}: {result.request.describe()} "
@@ -86,13 +80,13 @@ def test_every_flow_works_on_every_grant(roles: list[RoleView]) -> None:
     assert not failures, f"{len(failures)} granted flows fail:\n" + "\n".join(failures)
 
 
-def test_every_flow_beside_a_grant_is_denied(roles: list[RoleView]) -> None:
+def test_every_flow_beside_a_grant_is_denied(roles: list[PlannedRole]) -> None:
     failures = []
     checked = 0
     for role in roles:
         for bucket, prefix in sorted(foreign_placements(roles, role)):
             for flow in FLOWS:
-                ran = _run(role, flow, bucket, prefix)
+                ran = role.run(flow, bucket, prefix)
                 if not ran:
                     continue
                 checked += 1
@@ -107,7 +101,7 @@ def test_every_flow_beside_a_grant_is_denied(roles: list[RoleView]) -> None:
     assert not failures, f"{len(failures)} leaks:\n" + "\n".join(failures[:40])
 
 
-def _reaches_inside(role: RoleView, result: CheckResult) -> bool:
+def _reaches_inside(role: PlannedRole, result: CheckResult) -> bool:
     check = result.check
     resource = check.resource.removeprefix("arn:aws:s3:::")
     bucket, _, key = resource.partition("/")
@@ -132,7 +126,7 @@ def test_foreign_placements_cover_each_kind(stack: str) -> None:
     assert (lake, "curated/daily/") in foreign_placements(roles, ingest)
 
 
-def test_s3a_on_the_grant_directory_itself(roles: list[RoleView]) -> None:
+def test_s3a_on_the_grant_directory_itself(roles: list[PlannedRole]) -> None:
     """S3A pointed at the grant's own directory (`s3a://bucket/curated/daily`) HEADs the key `curated/daily`.
     That key does not exist, and S3 answers 404 only when the caller may list with `s3:prefix` =
     `curated/daily` (see s3_authz), which also lists sibling names such as `curated/daily-x/`. Unless the
@@ -141,7 +135,7 @@ def test_s3a_on_the_grant_directory_itself(roles: list[RoleView]) -> None:
     for role in roles:
         for bucket, prefix, access in role.grants:
             for flow in (f for f in FLOWS if f.client == "s3a" and f.needs <= ACCESS_MODES[access]):
-                for step, result in _run(role, flow, bucket, prefix):
+                for step, result in role.run(flow, bucket, prefix):
                     if step.tolerated is not None or result.allowed:
                         continue
                     only_not_found = all(

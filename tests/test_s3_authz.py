@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from gcp_aws_credentials.authorize import Documents, decide_kms, replay
+from gcp_aws_credentials.flows import all_flows
 from gcp_aws_credentials.s3_authz import (
     BucketEncryption,
     Caller,
@@ -22,7 +23,6 @@ from gcp_aws_credentials.s3_authz import (
     copy_source,
     operation,
 )
-from tests.flows import all_flows
 
 ROLE = "arn:aws:iam::111122223333:role/gcp-federation/dev/gcpfed-dev-etl"
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"

@@ -2,9 +2,9 @@
 
     python -m tools.capture_traces [--awscli-python PATH]
 
-writes tests/traces/boto3.json and, with the Python of a virtualenv holding the `awscli` v1 package
-(botocore pins differ from the project's, so it lives apart: `python -m venv /tmp/awscli &&
-/tmp/awscli/bin/pip install awscli`), tests/traces/awscli.json. The CLI runs in that interpreter through
+writes boto3.json into runtime/gcp_aws_credentials/traces/ and, with the Python of a virtualenv holding
+the `awscli` v1 package (it vendors its own botocore, so it lives apart: `python -m venv /tmp/awscli &&
+/tmp/awscli/bin/pip install awscli`), awscli.json. The CLI runs in that interpreter through
 `awscli.clidriver`, in-process, with the same botocore hooks (tools/capture_awscli.py).
 
 Every flow starts from objects written beforehand with an unhooked client, so only the flow's own
@@ -35,7 +35,7 @@ from tools.loopback import start_moto
 from tools.request_recorder import RequestRecorder
 
 _CLIENT_MODULES = {"boto3": boto3, "botocore": botocore, "s3transfer": s3transfer}
-TRACES = Path(__file__).resolve().parent.parent / "tests" / "traces"
+TRACES = Path(__file__).resolve().parent.parent / "runtime" / "gcp_aws_credentials" / "traces"
 BUCKET = "trace-bucket"
 PREFIX = "grant/prefix/"
 REGION = "eu-west-1"

@@ -1,6 +1,6 @@
 """Hadoop S3A request traces, written from Hadoop's source (no JVM here to capture them).
 
-    python -m tools.s3a_traces      # rewrites tests/traces/s3a.json
+    python -m tools.s3a_traces      # rewrites runtime/gcp_aws_credentials/traces/s3a.json
 
 Each filesystem call is composed from the S3A methods that issue requests, each citing the file and
 method in apache/hadoop (hadoop-tools/hadoop-aws/src/main/java/org/apache/hadoop/fs/s3a/):
@@ -45,7 +45,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-TRACES = Path(__file__).resolve().parent.parent / "tests" / "traces"
+TRACES = Path(__file__).resolve().parent.parent / "runtime" / "gcp_aws_credentials" / "traces"
 SSE_HEADERS = {
     "x-amz-server-side-encryption": "aws:kms",
     "x-amz-server-side-encryption-aws-kms-key-id": "{kms_key_arn}",

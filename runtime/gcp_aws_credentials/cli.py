@@ -3,7 +3,8 @@
   credential-process  print AWS credential_process JSON (use from an AWS config profile)
   token-file          keep AWS_WEB_IDENTITY_TOKEN_FILE fresh (Hadoop S3A, any SDK)
   explain trust       offline: would this role's trust accept this token? (exit 0 allow, 1 deny)
-  explain request     offline: would this S3 request be allowed? (exit 0 allow, 1 deny)
+  explain request     offline: would this S3 request, or every request of a client flow
+                      (--flow boto3:upload_file, awscli:sync_upload, s3a:...), be allowed? (exit 0 allow, 1 deny)
                       (both read a `make plan` report, --plan, or a deployed stack's export, --state)
   doctor              on GCP: run every link of the chain, stop at the first broken one
 
@@ -34,6 +35,7 @@ from .environment import (
 )
 from .errors import GcpAwsError
 from .explain import Explanation, PlanDocuments, S3Request, explain_request, explain_trust
+from .flows import explain_flow
 from .metadata import MetadataTokenSource
 from .session import WebIdentityExchange
 from .state import StackState, load_state
@@ -91,7 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     request = what.add_parser("request", help="evaluate an S3 request against the stack's policies")
     _state_sources(request.add_mutually_exclusive_group(required=True))
     request.add_argument("--workload", required=True, help="workload name, or its role ARN")
-    request.add_argument("--action", required=True, help="e.g. s3:GetObject, s3:PutObject, s3:ListBucket")
+    what_request = request.add_mutually_exclusive_group(required=True)
+    what_request.add_argument("--action", help="e.g. s3:GetObject, s3:PutObject, s3:ListBucket")
+    what_request.add_argument(
+        "--flow", help="a client flow, every HTTP request it sends: e.g. boto3:upload_file, s3a:rename_file@3.4+"
+    )
+    request.add_argument("--prefix", help="with --flow: where the flow runs, e.g. curated/daily/")
     request.add_argument("--bucket", required=True)
     request.add_argument("--key", help="object key, or the list prefix for s3:ListBucket (omit: no prefix)")
     request.add_argument("--sse", help="x-amz-server-side-encryption header, e.g. aws:kms")
@@ -142,6 +149,10 @@ def explain(args: argparse.Namespace) -> Explanation:
         else:
             document = json.loads(args.trust.read_text())
         return explain_trust(document, _claims(args), args.session_name)
+    if args.flow:
+        if args.prefix is None:
+            raise ValueError("--flow needs --prefix (the grant's prefix, '' for the bucket root)")
+        return explain_flow(_stack_state(args), args.workload, args.flow, args.bucket, args.prefix)
     plan = PlanDocuments(_stack_state(args), args.workload)
     request = S3Request(args.action, args.bucket, args.key, args.sse, args.sse_kms_key_id, not args.no_tls)
     return explain_request(plan, request)
