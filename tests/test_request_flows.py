@@ -149,7 +149,7 @@ def test_s3a_on_the_grant_directory_itself(roles: list[PlannedRole]) -> None:
     assert not unexpected, "\n".join(unexpected)
 
 
-def test_s3a_on_the_grant_directory_itself_works_for_spark_workloads(roles: list[RoleView]) -> None:
+def test_s3a_on_the_grant_directory_itself_works_for_spark_workloads(roles: list[PlannedRole]) -> None:
     """Dataproc workloads get `list_exact_prefix` by default, so S3A may use `s3a://bucket/<prefix>` itself."""
     spark = [r for r in roles if r.workload == "nightly-etl"]
     assert spark, "the stacks declare the nightly-etl dataproc workload"
@@ -157,7 +157,7 @@ def test_s3a_on_the_grant_directory_itself_works_for_spark_workloads(roles: list
     for role in spark:
         for bucket, prefix, access in role.grants:
             for flow in (f for f in FLOWS if f.client == "s3a" and f.needs <= ACCESS_MODES[access]):
-                for step, result in _run(role, flow, bucket, prefix):
+                for step, result in role.run(flow, bucket, prefix):
                     if step.tolerated is None and not result.allowed:
                         failures.append(f"{flow.title} on {bucket}/{prefix}: {_denial_report(result)}")
     assert not failures, "\n".join(failures)

@@ -169,7 +169,7 @@ class StackAccess:
 
 def scope_requests(bucket: str, scope: Scope) -> dict[str, list[HttpRequest]]:
     """The requests of each access at one probe target, as clients send them: boto3's `put_object` and
-    `upload_file` send no SSE headers by default (tests/traces/boto3.json), so the bucket default
+    `upload_file` send no SSE headers by default (runtime/gcp_aws_credentials/traces/boto3.json), so the bucket default
     encrypts; a multipart upload is create, part, complete (S3 User Guide, "Multipart upload")."""
     listing = {"list-type": "2"} | ({"prefix": scope.list_prefix} if scope.list_prefix is not None else {})
     flows = {"list": [HttpRequest("GET", bucket, "", listing)]}
