@@ -3,6 +3,7 @@ shapes over HTTP), Google's metadata server minting RS256 ID tokens, and an STS 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -22,6 +23,9 @@ from gcp_aws_credentials.refreshable import FastPathCredentials
 
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 IDENTITY_PATH = "/computeMetadata/v1/instance/service-accounts/default/identity"
+EMAIL_PATH = "/computeMetadata/v1/instance/service-accounts/default/email"
+ACCESS_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"
+FAKE_ACCESS_TOKEN = "ya29.fake-loopback-access-token"
 
 
 @dataclass
@@ -66,6 +70,10 @@ class FakeMetadata:
                 elif fake.non_tokens_before_success > 0:
                     fake.non_tokens_before_success -= 1
                     self._reply(200, "<html>captive portal</html>")
+                elif self.headers.get("Metadata-Flavor") == "Google" and url.path == EMAIL_PATH:
+                    self._reply(200, fake.email)
+                elif self.headers.get("Metadata-Flavor") == "Google" and url.path == ACCESS_TOKEN_PATH:
+                    self._reply(200, json.dumps({"access_token": FAKE_ACCESS_TOKEN, "expires_in": 3599}))
                 elif url.path != IDENTITY_PATH or self.headers.get("Metadata-Flavor") != "Google":
                     self._reply(403 if url.path == IDENTITY_PATH else 404, "missing Metadata-Flavor or bad path")
                 else:
@@ -87,6 +95,49 @@ class FakeMetadata:
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server, f"127.0.0.1:{server.server_address[1]}"
+
+
+@dataclass
+class FakeIam:
+    """IAM's serviceAccounts.getIamPolicy for the accounts in `policies`, answering only the metadata
+    server's access token; `readable=False` answers 403 as IAM does without iam.serviceAccounts.getIamPolicy."""
+
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    readable: bool = True
+    requests: list[str] = field(default_factory=list)
+
+    def start(self) -> tuple[ThreadingHTTPServer, str]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                fake.requests.append(self.path)
+                prefix, suffix = "/v1/projects/-/serviceAccounts/", ":getIamPolicy"
+                email = urllib.parse.unquote(self.path.removeprefix(prefix).removesuffix(suffix))
+                if self.headers.get("Authorization") != f"Bearer {FAKE_ACCESS_TOKEN}":
+                    self._reply(401, {"error": {"code": 401, "status": "UNAUTHENTICATED"}})
+                elif not (self.path.startswith(prefix) and self.path.endswith(suffix)) or email not in fake.policies:
+                    self._reply(404, {"error": {"code": 404, "status": "NOT_FOUND"}})
+                elif not fake.readable:
+                    self._reply(403, {"error": {"code": 403, "status": "PERMISSION_DENIED"}})
+                else:
+                    self._reply(200, {"version": 1, "etag": "BwYfake=", **fake.policies[email]})
+
+            def _reply(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def aws_error_server(code: str, message: str, status: int = 403, s3: bool = False) -> tuple[ThreadingHTTPServer, str]:
