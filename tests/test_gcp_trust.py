@@ -19,6 +19,7 @@ from tools.mock_cloud import (
     run_under_mocks,
     stack_config,
 )
+from tools.plan import render_text
 from tools.policy_config import declared_members
 
 SA_POLICY = "gcp:serviceaccount/iAMPolicy:IAMPolicy"
@@ -160,6 +161,9 @@ def test_every_workload_account_has_an_authoritative_policy_of_declared_members(
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_stack_turns_on_token_minting_audit_logs(stack: str) -> None:
     result = run_program(stack, stack_config(stack))
+    text = render_text(result)  # what `make plan` prints
+    assert "token minting audited: iam.googleapis.com Data Access logs (ADMIN_READ, DATA_READ)" in text
+    assert text.count('-iam: {"bindings": [{"members": [') == len(stack_config(stack)[CONFIG_KEY]["workloads"])
     [audit] = _of_type(result, AUDIT_CONFIG)
     assert audit.inputs["service"] == "iam.googleapis.com"
     assert {c["logType"] for c in audit.inputs["auditLogConfigs"]} == {"ADMIN_READ", "DATA_READ"}

@@ -33,6 +33,8 @@ DOCUMENTS: dict[tuple[str, str], tuple[str, int]] = {
     ("aws:kms/key:Key", "policy"): ("key policy", 32768),
 }
 
+GCP_TRUST_TYPES = ("gcp:serviceaccount/iAMPolicy:IAMPolicy", "gcp:projects/iAMAuditConfig:IAMAuditConfig")
+
 
 def _minified(document: str) -> str:
     return json.dumps(json.loads(document), separators=(",", ":"))
@@ -83,6 +85,14 @@ def render_text(result: PlanResult, trust_limit: int | None = None) -> str:
         share = 100 * doc["size"] / doc["limit"]
         lines.append(f"\n# {doc['kind']} of {doc['name']}: {doc['size']}/{doc['limit']} chars ({share:.1f}%)")
         lines.append(json.dumps(doc["document"], indent=2))
+    lines.append("\nWho may act as each workload service account (authoritative IAM policies):")
+    gcp_trust = [r for r in result.custom_resources if r.type in GCP_TRUST_TYPES]
+    for resource in sorted(gcp_trust, key=lambda r: (r.type, r.name)):
+        if resource.type == "gcp:serviceaccount/iAMPolicy:IAMPolicy":
+            lines.append(f"  {resource.name}: {resource.inputs.get('policyData')}")
+        else:
+            logged = ", ".join(str(c.get("logType")) for c in resource.inputs.get("auditLogConfigs", []))
+            lines.append(f"  token minting audited: {resource.inputs.get('service')} Data Access logs ({logged})")
     lines.append("\nOutputs:")
     lines.append(json.dumps(result.outputs, indent=2, sort_keys=True))
     return "\n".join(lines)
