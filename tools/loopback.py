@@ -28,6 +28,27 @@ ACCESS_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token
 FAKE_ACCESS_TOKEN = "ya29.fake-loopback-access-token"
 
 
+class _QuietHandler(BaseHTTPRequestHandler):
+    """A loopback handler that answers with a body and logs nothing."""
+
+    def reply(self, status: int, body: str, content_type: str = "text/plain") -> None:
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @dataclass
 class FakeMetadata:
     """Serves identity tokens for one service account; records every request it answers."""
@@ -59,41 +80,29 @@ class FakeMetadata:
     def start(self) -> tuple[ThreadingHTTPServer, str]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             def do_GET(self) -> None:
                 url = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query))
                 fake.requests.append({"path": url.path, "query": query, "flavor": self.headers.get("Metadata-Flavor")})
                 if fake.failures_before_success > 0:
                     fake.failures_before_success -= 1
-                    self._reply(503, "busy")
+                    self.reply(503, "busy")
                 elif fake.non_tokens_before_success > 0:
                     fake.non_tokens_before_success -= 1
-                    self._reply(200, "<html>captive portal</html>")
+                    self.reply(200, "<html>captive portal</html>")
                 elif self.headers.get("Metadata-Flavor") == "Google" and url.path == EMAIL_PATH:
-                    self._reply(200, fake.email)
+                    self.reply(200, fake.email)
                 elif self.headers.get("Metadata-Flavor") == "Google" and url.path == ACCESS_TOKEN_PATH:
-                    self._reply(200, json.dumps({"access_token": FAKE_ACCESS_TOKEN, "expires_in": 3599}))
+                    self.reply(200, json.dumps({"access_token": FAKE_ACCESS_TOKEN, "expires_in": 3599}))
                 elif url.path != IDENTITY_PATH or self.headers.get("Metadata-Flavor") != "Google":
-                    self._reply(403 if url.path == IDENTITY_PATH else 404, "missing Metadata-Flavor or bad path")
+                    self.reply(403 if url.path == IDENTITY_PATH else 404, "missing Metadata-Flavor or bad path")
                 else:
                     token = fake.mint(fake.forced_audience or query.get("audience", ""))
                     fake.tokens.append(token)
-                    self._reply(200, token)
+                    self.reply(200, token)
 
-            def _reply(self, status: int, body: str) -> None:
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = _serve(Handler)
         return server, f"127.0.0.1:{server.server_address[1]}"
 
 
@@ -109,7 +118,7 @@ class FakeIam:
     def start(self) -> tuple[ThreadingHTTPServer, str]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 fake.requests.append(self.path)
@@ -125,18 +134,9 @@ class FakeIam:
                     self._reply(200, {"version": 1, "etag": "BwYfake=", **fake.policies[email]})
 
             def _reply(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(status, json.dumps(body), "application/json")
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = _serve(Handler)
         return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
