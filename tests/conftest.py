@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tools.loopback import FakeMetadata, start_moto
+from tools.loopback import FakeIam, FakeMetadata, start_moto
 from tools.mock_cloud import CONFIG_KEY, stack_config
 
 
@@ -48,3 +48,22 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     return moto_endpoint
+
+
+@pytest.fixture
+def iam(metadata: FakeMetadata, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeIam]:
+    """A fake IAM getIamPolicy on 127.0.0.1 for the metadata server's account, whose policy grants
+    roles/iam.serviceAccountUser to one deployer group; GCP_AWS_IAM_ENDPOINT points at it."""
+    fake = FakeIam(
+        policies={
+            metadata.email: {
+                "bindings": [
+                    {"role": "roles/iam.serviceAccountUser", "members": ["group:data-platform-dev@acme.example"]}
+                ]
+            }
+        }
+    )
+    server, endpoint = fake.start()
+    monkeypatch.setenv("GCP_AWS_IAM_ENDPOINT", endpoint)
+    yield fake
+    server.shutdown()

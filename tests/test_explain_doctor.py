@@ -12,11 +12,12 @@ from typing import Any
 import boto3
 import pytest
 
+from gcp_aws_credentials import cli
 from gcp_aws_credentials.doctor import Doctor, DoctorArgs
 from gcp_aws_credentials.evaluate import evaluate_condition
 from gcp_aws_credentials.explain import PlanDocuments, S3Request, explain_request, explain_trust
 from tools import plan
-from tools.loopback import FakeMetadata, aws_error_server, free_port
+from tools.loopback import FakeIam, FakeMetadata, aws_error_server, free_port
 from tools.mock_cloud import run_program, stack_config
 
 CLI = str(Path(sys.executable).parent / "gcp-aws-credentials")
@@ -418,3 +419,73 @@ def test_doctor_json_names_the_failed_step_and_code(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert (report["ok"], report["failed_step"], report["code"]) == (False, "metadata", "metadata-unreachable")
     assert report["steps"][0]["fix"] == "run on the workload, or set GCE_METADATA_HOST to a metadata emulator"
+
+
+DECLARED_SA_POLICY = json.dumps(
+    {"bindings": [{"role": "roles/iam.serviceAccountUser", "members": ["group:data-platform-dev@acme.example"]}]}
+)
+
+
+def test_doctor_checks_the_service_account_policy_last(
+    metadata: FakeMetadata, iam: FakeIam, lake: tuple[str, str]
+) -> None:
+    steps = _doctor(*lake, declared_iam_policy=DECLARED_SA_POLICY)
+    assert [s.id for s in steps] == ["metadata", "token", "sts", "list", "write-read", "iam"]
+    assert steps[-1].ok and steps[-1].detail == f"{metadata.email} holds only the declared bindings"
+
+
+def test_doctor_reports_bindings_beyond_the_declared_ones(
+    metadata: FakeMetadata, iam: FakeIam, lake: tuple[str, str]
+) -> None:
+    iam.policies[metadata.email]["bindings"].append(
+        {"role": "roles/iam.serviceAccountOpenIdTokenCreator", "members": ["user:eve@acme.example"]}
+    )
+    steps = _doctor(*lake, declared_iam_policy=DECLARED_SA_POLICY)
+    assert [s.ok for s in steps] == [True] * 5 + [False]
+    assert steps[-1].code == "iam-undeclared-bindings"
+    assert "user:eve@acme.example (roles/iam.serviceAccountOpenIdTokenCreator)" in steps[-1].detail
+
+
+def test_doctor_without_iam_read_permission_says_so_and_passes(
+    metadata: FakeMetadata, iam: FakeIam, lake: tuple[str, str]
+) -> None:
+    iam.readable = False
+    steps = _doctor(*lake, declared_iam_policy=DECLARED_SA_POLICY)
+    assert steps[-1].id == "iam" and steps[-1].ok
+    assert steps[-1].detail.startswith("not checked: ") and "doctor --plan/--state" in steps[-1].detail
+
+
+def test_doctor_offline_checks_a_plan_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "dev.json"
+    assert plan.main(["--stack", "dev", "--report", str(path), "--no-gate"]) == 0
+    capsys.readouterr()
+    assert cli.main(["doctor", "--plan", str(path), "--workload", "reporting", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"][0]["id"] == "iam"
+    report = json.loads(path.read_text())
+    email = report["outputs"]["workloads"]["reporting"]["service_account_email"]
+    report["resources"].append(
+        {
+            "type": "gcp:serviceaccount/iAMBinding:IAMBinding",
+            "name": "hand-made",
+            "urn": "urn:pulumi:dev::gcp-s3-federation::gcp:serviceaccount/iAMBinding:IAMBinding::hand-made",
+            "inputs": {
+                "serviceAccountId": f"projects/acme-data-dev/serviceAccounts/{email}",
+                "role": "roles/iam.serviceAccountUser",
+                "members": ["user:eve@acme.example"],
+            },
+        }
+    )
+    path.write_text(json.dumps(report))
+    assert cli.main(["doctor", "--plan", str(path), "--workload", "reporting"]) == 1
+    out = capsys.readouterr().out
+    assert "IAMBinding 'hand-made' grants user:eve@acme.example (roles/iam.serviceAccountUser)" in out
+    assert "code:  iam-undeclared-bindings" in out
+
+
+def test_doctor_names_missing_arguments(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ROLE_ARN", "GCP_AWS_AUDIENCE"):
+        monkeypatch.delenv(name, raising=False)
+    assert cli.main(["doctor", "--bucket", "b"]) == 1
+    assert "doctor needs --role-arn, --audience, --prefix" in capsys.readouterr().err
+    assert cli.main(["doctor", "--plan", "x.json"]) == 1
+    assert "add --workload" in capsys.readouterr().err

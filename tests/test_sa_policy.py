@@ -6,18 +6,17 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from gcp_aws_credentials.sa_policy import (
-    IAM_ENDPOINT_ENV,
     PolicyUnreadableError,
     beyond_declared,
     offline_findings,
     read_own_policy,
 )
+from gcp_aws_credentials.state import StackState
 from tools.loopback import FakeIam, FakeMetadata
 from tools.mock_cloud import run_program, stack_config
 from tools.plan import report
@@ -27,15 +26,6 @@ DEPLOYER = "group:data-platform-dev@acme.example"
 EVE = "user:eve@acme.example"
 STACK = "pulumi:pulumi:Stack"
 DECLARED = {"bindings": [{"role": "roles/iam.serviceAccountUser", "members": [DEPLOYER]}]}
-
-
-@pytest.fixture
-def iam(metadata: FakeMetadata, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeIam]:
-    fake = FakeIam(policies={EMAIL: copy.deepcopy(DECLARED)})
-    server, endpoint = fake.start()
-    monkeypatch.setenv(IAM_ENDPOINT_ENV, endpoint)
-    yield fake
-    server.shutdown()
 
 
 def test_reads_its_own_policy_with_the_metadata_servers_token(metadata: FakeMetadata, iam: FakeIam) -> None:
@@ -80,7 +70,7 @@ def plan_report() -> dict[str, Any]:
 
 def test_the_planned_stack_holds_only_declared_members(plan_report: dict[str, Any]) -> None:
     for workload in plan_report["outputs"]["workloads"]:
-        assert offline_findings(plan_report, workload) == []
+        assert offline_findings(StackState.from_json(plan_report), workload) == []
 
 
 def test_a_grant_next_to_the_authoritative_policy_is_found(plan_report: dict[str, Any]) -> None:
@@ -98,10 +88,10 @@ def test_a_grant_next_to_the_authoritative_policy_is_found(plan_report: dict[str
             },
         }
     )
-    assert offline_findings(document, "reporting") == [
+    assert offline_findings(StackState.from_json(document), "reporting") == [
         f"IAMMember 'extra' grants {EVE} (roles/iam.serviceAccountTokenCreator) on {email}"
     ]
-    assert offline_findings(document, "ingest-api") == []
+    assert offline_findings(StackState.from_json(document), "ingest-api") == []
 
 
 def test_a_refreshed_stack_export_shows_what_google_holds(plan_report: dict[str, Any]) -> None:
@@ -128,9 +118,13 @@ def test_a_refreshed_stack_export_shows_what_google_holds(plan_report: dict[str,
             ]
         },
     }
-    assert offline_findings(export, "ingest-api") == [
+    assert offline_findings(StackState.from_json(export), "ingest-api") == [
         f"IAMPolicy 'ingest-api-iam' grants {EVE} (roles/iam.workloadIdentityUser) on {email}"
     ]
     export["deployment"]["resources"].pop()
-    assert offline_findings(export, "ingest-api") == [f"no authoritative gcp.serviceaccount.IAMPolicy manages {email}"]
-    assert offline_findings(export, "nope") == ["the file has no workload 'nope' in its outputs"]
+    assert offline_findings(StackState.from_json(export), "ingest-api") == [
+        f"no authoritative gcp.serviceaccount.IAMPolicy manages {email}"
+    ]
+    assert offline_findings(StackState.from_json(export), "nope") == [
+        "the stack export has no workload 'nope' in its outputs"
+    ]

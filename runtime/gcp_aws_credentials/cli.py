@@ -7,6 +7,7 @@
                       (--flow boto3:upload_file, awscli:sync_upload, s3a:...), be allowed? (exit 0 allow, 1 deny)
                       (both read a `make plan` report, --plan, or a deployed stack's export, --state)
   doctor              on GCP: run every link of the chain, stop at the first broken one
+                      (--plan/--state --workload: the service account IAM check alone, offline)
 
 Options default to the environment the stack gives each workload: AWS_ROLE_ARN, GCP_AWS_AUDIENCE,
 AWS_ROLE_SESSION_NAME, GCP_AWS_DURATION_SECONDS, AWS_REGION.
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .claims import decode_claims
-from .doctor import Doctor, DoctorArgs, as_json, render
+from .doctor import Doctor, DoctorArgs, Step, as_json, offline_iam, render
 from .environment import (
     AUDIENCE,
     DEFAULT_DURATION_SECONDS,
@@ -106,15 +107,24 @@ def _parser() -> argparse.ArgumentParser:
     request.add_argument("--no-tls", action="store_true", help="model a plain-HTTP request")
 
     doctor = commands.add_parser("doctor", help="check the whole chain from this workload")
-    doctor.add_argument("--role-arn", default=_env(ROLE_ARN), required=_env(ROLE_ARN) is None)
-    doctor.add_argument("--audience", default=_env(AUDIENCE), required=_env(AUDIENCE) is None)
-    doctor.add_argument("--bucket", required=True)
-    doctor.add_argument("--prefix", required=True)
+    doctor.add_argument("--role-arn", default=_env(ROLE_ARN))
+    doctor.add_argument("--audience", default=_env(AUDIENCE))
+    doctor.add_argument("--bucket")
+    doctor.add_argument("--prefix")
     doctor.add_argument("--region", default=_env(REGION) or _env(REGION_FALLBACK))
     doctor.add_argument("--session-name", default=_env(SESSION_NAME))
     doctor.add_argument("--kms-key-arn", help="the bucket's key, sent with the probe upload")
     doctor.add_argument("--write-probe", action="store_true", help="also write, read and delete a small probe")
     doctor.add_argument("--json", action="store_true", help="print the steps as JSON")
+    doctor.add_argument(
+        "--iam-policy",
+        help="the declared IAM policy of this workload's service account (stack output "
+        "workloads.<name>.service_account_iam_policy; JSON or @file): report bindings beyond it",
+    )
+    _state_sources(doctor.add_mutually_exclusive_group())
+    doctor.add_argument(
+        "--workload", help="with --plan/--state: check only that workload's service account IAM, offline"
+    )
     return parser
 
 
@@ -158,6 +168,36 @@ def explain(args: argparse.Namespace) -> Explanation:
     return explain_request(plan, request)
 
 
+def doctor(args: argparse.Namespace) -> list[Step]:
+    if args.plan or args.state:
+        if not args.workload:
+            raise ValueError("doctor --plan/--state checks one workload's service account IAM: add --workload")
+        return offline_iam(_stack_state(args), args.workload)
+    missing = [
+        f"--{name.replace('_', '-')}"
+        for name in ("role_arn", "audience", "bucket", "prefix")
+        if not getattr(args, name)
+    ]
+    if missing:
+        raise ValueError(f"doctor needs {', '.join(missing)} (role ARN and audience default to the workload env)")
+    policy = args.iam_policy
+    if policy is not None and policy.startswith("@"):
+        policy = Path(policy[1:]).read_text()
+    return Doctor(
+        DoctorArgs(
+            args.role_arn,
+            args.audience,
+            args.bucket,
+            args.prefix,
+            args.region,
+            args.session_name,
+            args.kms_key_arn,
+            args.write_probe,
+            policy,
+        )
+    ).run()
+
+
 def credential_process(args: argparse.Namespace) -> dict[str, Any]:
     exchange = WebIdentityExchange(
         args.role_arn,
@@ -187,18 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             print(explanation.text())
             return 0 if explanation.allowed else 1
         elif args.command == "doctor":
-            steps = Doctor(
-                DoctorArgs(
-                    args.role_arn,
-                    args.audience,
-                    args.bucket,
-                    args.prefix,
-                    args.region,
-                    args.session_name,
-                    args.kms_key_arn,
-                    args.write_probe,
-                )
-            ).run()
+            steps = doctor(args)
             print(json.dumps(as_json(steps), indent=2) if args.json else render(steps))
             return 0 if all(step.ok for step in steps) else 1
         else:

@@ -2,7 +2,8 @@
 
 1 metadata server reachable, 2 ID token issued (claims shown), 3 STS exchange (caller identity shown),
 4 ListObjectsV2 inside the prefix, 5 SSE-KMS PutObject + GetObject of a probe (only with
---write-probe), else a read of an existing object (KMS through S3). Never prints a token or a secret.
+--write-probe), else a read of an existing object (KMS through S3), 6 with --iam-policy, the service
+account's IAM policy against the declared one (`sa_policy`). Never prints a token or a secret.
 
 Each step has a stable `id`; a failed step a stable `code`, taken from the runtime's structured errors
 (`GcpAwsError.code`) or from the AWS error code of the S3 response, never from message text.
@@ -22,14 +23,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .claims import decode_claims, describe
 from .errors import GcpAwsError
 from .metadata import MetadataTokenSource
+from .sa_policy import PolicyUnreadableError, beyond_declared, describe_bindings, offline_findings, read_own_policy
 from .session import WebIdentityExchange, session_with_credentials
+from .state import StackState
 
 JSON_VERSION = 1
 
 
 @dataclass
 class Step:
-    id: str  # stable: metadata, token, sts, list, write-read, read
+    id: str  # stable: metadata, token, sts, list, write-read, read, iam
     name: str
     ok: bool
     detail: str
@@ -48,6 +51,7 @@ class DoctorArgs:
     session_name: str | None = None
     kms_key_arn: str | None = None
     write_probe: bool = False
+    declared_iam_policy: str | None = None  # the stack output workloads.<name>.service_account_iam_policy
 
 
 def _aws_error(error: Exception) -> tuple[str, str]:
@@ -83,6 +87,7 @@ class Doctor:
     def run(self) -> list[Step]:
         checks: list[Callable[[], Step]] = [self.metadata, self.token, self.sts, self.list_prefix]
         checks += [self.write_read_probe] if self.args.write_probe else [self.read_existing]
+        checks += [self.service_account_iam] if self.args.declared_iam_policy is not None else []
         for check in checks:
             step = check()
             self.steps.append(step)
@@ -261,6 +266,48 @@ class Doctor:
                 "grant read on the prefix (it includes kms:Decrypt with kms:ViaService)",
             )
         return Step("read", "KMS through S3", True, f"read s3://{self.args.bucket}/{self._first_key}")
+
+    def service_account_iam(self) -> Step:
+        """Bindings on this workload's service account beyond the declared ones (last: it never blocks
+        the chain's diagnosis)."""
+        name = "service account IAM"
+        try:
+            email, policy = read_own_policy(self.tokens.host)
+        except PolicyUnreadableError as error:
+            return Step("iam", name, True, f"not checked: {error}; check offline with `doctor --plan/--state`")
+        extra = beyond_declared(policy, self.args.declared_iam_policy)
+        if extra:
+            return Step(
+                "iam",
+                name,
+                False,
+                f"{email} also grants {describe_bindings(extra)}",
+                "iam-undeclared-bindings",
+                "members beyond the declared ones can deploy as or mint tokens for this account, so they can "
+                "assume its AWS role",
+                "remove them, or declare them (gcp.deployers, the workload's token_creators) and `pulumi up`: "
+                "the stack's policy on the account is authoritative",
+            )
+        return Step("iam", name, True, f"{email} holds only the declared bindings")
+
+
+def offline_iam(state: StackState, workload: str) -> list[Step]:
+    """The IAM step from a plan report or stack export instead of the live account."""
+    findings = offline_findings(state, workload)
+    if not findings:
+        return [Step("iam", "service account IAM", True, f"{workload}: only the declared bindings ({state.source})")]
+    return [
+        Step(
+            "iam",
+            "service account IAM",
+            False,
+            "; ".join(findings),
+            "iam-undeclared-bindings",
+            f"the {state.source} lets members beyond the declared ones act as {workload}'s service account",
+            "remove those grants, or declare the members (gcp.deployers, token_creators); after `pulumi refresh` "
+            "an export shows what Google holds",
+        )
+    ]
 
 
 def render(steps: list[Step]) -> str:

@@ -21,6 +21,8 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .state import StackState
+
 IAM_ENDPOINT_ENV = "GCP_AWS_IAM_ENDPOINT"
 DEFAULT_IAM_ENDPOINT = "https://iam.googleapis.com"
 ACCOUNT_PATH = "/computeMetadata/v1/instance/service-accounts/default"
@@ -53,7 +55,7 @@ def beyond_declared(actual: Any, declared: Any) -> list[Binding]:
     return sorted(bindings(actual) - bindings(declared))
 
 
-def describe(extra: Iterable[Binding]) -> str:
+def describe_bindings(extra: Iterable[Binding]) -> str:
     return ", ".join(f"{member} ({role})" for role, member in extra)
 
 
@@ -100,45 +102,35 @@ def read_own_policy(
 # --- offline -------------------------------------------------------------------------------------
 
 
-def _resources_and_outputs(document: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], Mapping[str, Any]]:
-    """Resources and stack outputs of a `make plan` report or a `pulumi stack export`."""
-    if "deployment" in document:
-        resources = list(document["deployment"].get("resources") or [])
-        root: Mapping[str, Any] = next((r for r in resources if r.get("type") == "pulumi:pulumi:Stack"), {})
-        return resources, root.get("outputs") or {}
-    return list(document.get("resources") or []), document.get("outputs") or {}
-
-
-def offline_findings(document: Mapping[str, Any], workload: str) -> list[str]:
+def offline_findings(state: StackState, workload: str) -> list[str]:
     """What in a plan report or stack export lets someone beyond the declared members act as the
     workload's service account. Empty when the account's policy is exactly the declared one."""
-    resources, outputs = _resources_and_outputs(document)
-    entry = (outputs.get("workloads") or {}).get(workload)
+    entry = (state.outputs.get("workloads") or {}).get(workload)
     if not isinstance(entry, Mapping):
-        return [f"the file has no workload {workload!r} in its outputs"]
+        return [f"the {state.source} has no workload {workload!r} in its outputs"]
     email, declared = entry.get("service_account_email"), entry.get("service_account_iam_policy")
     if not declared:
         return [f"{workload}'s service account has no declared IAM policy (the stack predates authoritative IAM)"]
-    findings = []
     targeting = [
         r
-        for r in resources
-        if r.get("type") in SA_GRANT_TYPES
-        and str((r.get("inputs") or {}).get("serviceAccountId", "")).rsplit("/", 1)[-1] == email
+        for r in state.of_type(*SA_GRANT_TYPES)
+        if str(r.inputs.get("serviceAccountId", "")).rsplit("/", 1)[-1] == email
     ]
-    if not any(r["type"].endswith(":IAMPolicy") for r in targeting):
+    findings = []
+    if not any(r.type.endswith(":IAMPolicy") for r in targeting):
         findings.append(f"no authoritative gcp.serviceaccount.IAMPolicy manages {email}")
     for resource in targeting:
-        inputs, state = resource.get("inputs") or {}, resource.get("outputs") or {}
-        name = str(resource.get("urn", "")).rsplit("::", 1)[-1]
-        if resource["type"].endswith(":IAMMember"):
-            found = [(str(inputs.get("role")), str(inputs.get("member")))]
-        elif resource["type"].endswith(":IAMBinding"):
-            found = [(str(inputs.get("role")), str(m)) for m in inputs.get("members") or []]
-        else:
-            found = beyond_declared(inputs.get("policyData") or "{}", declared)
-            found += beyond_declared(state.get("policyData") or "{}", declared)  # refreshed: as Google holds it
-        extra = sorted(set(found) - bindings(declared))
+        if resource.type.endswith(":IAMMember"):
+            found = {(str(resource.inputs.get("role")), str(resource.inputs.get("member")))}
+        elif resource.type.endswith(":IAMBinding"):
+            found = {(str(resource.inputs.get("role")), str(m)) for m in resource.inputs.get("members") or []}
+        else:  # a refreshed export's outputs hold the policy as Google returned it
+            found = bindings(resource.inputs.get("policyData") or "{}") | bindings(
+                resource.outputs.get("policyData") or "{}"
+            )
+        extra = sorted(found - bindings(declared))
         if extra:
-            findings.append(f"{resource['type'].rsplit(':', 1)[-1]} {name!r} grants {describe(extra)} on {email}")
+            findings.append(
+                f"{resource.type.rsplit(':', 1)[-1]} {resource.name!r} grants {describe_bindings(extra)} on {email}"
+            )
     return findings
