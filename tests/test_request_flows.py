@@ -126,26 +126,29 @@ def test_foreign_placements_cover_each_kind(stack: str) -> None:
     assert (lake, "curated/daily/") in foreign_placements(roles, ingest)
 
 
+def _s3a_denials_on_the_grant_directory(role: PlannedRole) -> Iterator[tuple[Flow, str, str, RequestResult]]:
+    """Every needed S3A request that is denied when S3A is pointed at a grant's own directory."""
+    for bucket, prefix, access in role.grants:
+        for flow in (f for f in FLOWS if f.client == "s3a" and f.needs <= ACCESS_MODES[access]):
+            for step, result in role.run(flow, bucket, prefix):
+                if step.tolerated is None and not result.allowed:
+                    yield flow, bucket, prefix, result
+
+
 def test_s3a_on_the_grant_directory_itself(roles: list[PlannedRole]) -> None:
     """S3A pointed at the grant's own directory (`s3a://bucket/curated/daily`) HEADs the key `curated/daily`.
     That key does not exist, and S3 answers 404 only when the caller may list with `s3:prefix` =
     `curated/daily` (see s3_authz), which also lists sibling names such as `curated/daily-x/`. Unless the
     grants allow that listing, the only failure allowed here is that 403, nothing else."""
-    unexpected = []
-    for role in roles:
-        for bucket, prefix, access in role.grants:
-            for flow in (f for f in FLOWS if f.client == "s3a" and f.needs <= ACCESS_MODES[access]):
-                for step, result in role.run(flow, bucket, prefix):
-                    if step.tolerated is not None or result.allowed:
-                        continue
-                    only_not_found = all(
-                        d.check.purpose == "not-found" and d.check.context["s3:prefix"] == [prefix.rstrip("/")]
-                        for d in result.denials
-                    )
-                    if not only_not_found:
-                        unexpected.append(
-                            f"{role.workload} {flow.title} on {bucket}/{prefix}: {_denial_report(result)}"
-                        )
+    unexpected = [
+        f"{role.workload} {flow.title} on {bucket}/{prefix}: {_denial_report(result)}"
+        for role in roles
+        for flow, bucket, prefix, result in _s3a_denials_on_the_grant_directory(role)
+        if not all(
+            d.check.purpose == "not-found" and d.check.context["s3:prefix"] == [prefix.rstrip("/")]
+            for d in result.denials
+        )
+    ]
     assert not unexpected, "\n".join(unexpected)
 
 
@@ -153,11 +156,9 @@ def test_s3a_on_the_grant_directory_itself_works_for_spark_workloads(roles: list
     """Dataproc workloads get `list_exact_prefix` by default, so S3A may use `s3a://bucket/<prefix>` itself."""
     spark = [r for r in roles if r.workload == "nightly-etl"]
     assert spark, "the stacks declare the nightly-etl dataproc workload"
-    failures = []
-    for role in spark:
-        for bucket, prefix, access in role.grants:
-            for flow in (f for f in FLOWS if f.client == "s3a" and f.needs <= ACCESS_MODES[access]):
-                for step, result in role.run(flow, bucket, prefix):
-                    if step.tolerated is None and not result.allowed:
-                        failures.append(f"{flow.title} on {bucket}/{prefix}: {_denial_report(result)}")
+    failures = [
+        f"{flow.title} on {bucket}/{prefix}: {_denial_report(result)}"
+        for role in spark
+        for flow, bucket, prefix, result in _s3a_denials_on_the_grant_directory(role)
+    ]
     assert not failures, "\n".join(failures)
