@@ -338,7 +338,9 @@ def test_token_readable_by_the_group_and_nobody_else(metadata: FakeMetadata, roo
 def test_refresher_replaces_the_token_atomically(metadata: FakeMetadata, root: Path) -> None:
     assert _init(root, interval=1, retry=1).returncode == 0
     token = root / "run/gcp-aws/token"
-    first_inode = token.stat().st_ino
+    # Holding the first file open keeps its inode allocated, so a later file cannot reuse its number.
+    first = token.open()
+    first_token, first_inode = first.read(), os.fstat(first.fileno()).st_ino
     reads: list[str] = []
     stop = threading.Event()
 
@@ -359,7 +361,11 @@ def test_refresher_replaces_the_token_atomically(metadata: FakeMetadata, root: P
     assert len(reads) > 100
     assert set(reads) <= set(metadata.tokens)  # never empty, never half a token
     assert len(set(reads)) >= 2
-    assert token.stat().st_ino != first_inode  # replaced by rename, not rewritten in place
+    # replaced by rename, not rewritten in place: the first file still holds the first token
+    assert token.stat().st_ino != first_inode
+    first.seek(0)
+    assert first.read() == first_token != token.read_text()
+    first.close()
     assert stat.S_IMODE(token.stat().st_mode) == 0o640
     assert sorted(p.name for p in token.parent.iterdir()) == ["token"]
 
