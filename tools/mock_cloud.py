@@ -42,6 +42,7 @@ class RecordedResource:
     inputs: dict[str, Any]
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
 
     def report_entry(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "urn": self.urn, "inputs": self.inputs}
@@ -117,13 +118,32 @@ class CloudMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"the program made an invoke the mocks do not model: {args.token}")
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """The URN the Pulumi engine gives a resource: its parent's whole qualified type chain, then its
+    own type (pulumi/pkg/resource/deploy `generateURN` and `resource.NewURN`; the root stack adds none).
+    Pulumi's MockMonitor keeps only the parent's last type, so its URNs differ from a deployment's."""
+    qualified = type_
+    if parent:
+        parent_type = parent.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
 class RecordingMonitor(mocks.MockMonitor):
-    """A mock engine that also keeps each registration's inputs, parent and dependencies."""
+    """A mock engine that gives the engine's URNs and keeps each registration's inputs, parent,
+    dependencies and aliases."""
 
     def __init__(self, cloud: CloudMocks) -> None:
         super().__init__(cloud)
         self.recorded: list[RecordedResource] = []
         self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return engine_urn(settings.get_stack(), settings.get_project(), parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -140,6 +160,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 inputs=_plain(rpc.deserialize_properties(request.object)),
                 id=response.id,
                 outputs=_plain(rpc.deserialize_properties(response.object)),
+                aliases=tuple(alias.urn for alias in request.aliases if alias.urn),
             )
             with self._lock:
                 self.recorded.append(record)
