@@ -174,8 +174,7 @@ def test_stack_export_has_engine_shaped_urns(base: PlanResult) -> None:
     by_type = {r["type"]: r for r in export["deployment"]["resources"]}
     role = by_type["aws:iam/role:Role"]
     assert role["urn"].startswith(
-        "urn:pulumi:dev::gcp-s3-federation::gcp-s3-federation:index:FederatedWorkload"
-        "$gcp-s3-federation:index:FederatedRole$aws:iam/role:Role::"
+        "urn:pulumi:dev::gcp-s3-federation::gcp-s3-federation:index:FederatedWorkload$aws:iam/role:Role::"
     )
     urns = {r["urn"] for r in export["deployment"]["resources"]}
     assert all(r.get("parent", "") in urns | {""} for r in export["deployment"]["resources"])

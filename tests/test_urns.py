@@ -21,7 +21,8 @@ def test_every_deployed_urn_is_unchanged_or_aliased(stack: str) -> None:
     result = run_program(stack, stack_config(stack))
     declared = {r.urn for r in result.resources}
     aliased = {alias: r.urn for r in result.resources for alias in r.aliases}
-    lost = [urn for urn, kind in RECORDED[stack].items() if kind == "resource" and not {urn} & (declared | set(aliased))]
+    kept = declared | set(aliased)
+    lost = [urn for urn, kind in RECORDED[stack].items() if kind == "resource" and urn not in kept]
     assert not lost, f"deployed resources that `pulumi up` would replace: {lost}"
     for alias, urn in aliased.items():
         assert alias not in declared, f"{urn} aliases {alias}, which is still declared"

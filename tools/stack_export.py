@@ -1,17 +1,15 @@
 """A planned stack as `pulumi stack export` would print it once deployed (deployment version 3).
 
-The mock engine names a child `urn:…::<parent's own type>$<type>::<name>` and puts the root stack's
-type in top-level URNs; the Pulumi engine qualifies a child's type with its parent's whole type chain
-and leaves the root stack out (`pulumi/pkg/resource/deploy/source_eval.go`, URN construction in
-`sdk/go/common/resource/urn.go`). This rewrites every URN, parent, provider reference and dependency
-to the engine's form, so tests can read the export of a stack exactly like a deployed one.
+The recording mock engine already gives the engine's URNs (`tools.mock_cloud.engine_urn`); this adds
+the root stack and shapes every resource the way the export does, so tests can read the export of a
+planned stack exactly like a deployed one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tools.mock_cloud import PROJECT, PlanResult, RecordedResource
+from tools.mock_cloud import PROJECT, PlanResult
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -23,20 +21,10 @@ def stack_urn(stack: str, project: str = PROJECT) -> str:
 def stack_export(result: PlanResult, project: str = PROJECT) -> dict[str, Any]:
     """`{"version": 3, "deployment": {"manifest", "resources": [...]}}` for the planned resources."""
     root = stack_urn(result.stack, project)
-    by_urn = {r.urn: r for r in result.resources}
-    qualified: dict[str, str] = {}
+    declared = {r.urn for r in result.resources}
 
-    def qualified_type(resource: RecordedResource) -> str:
-        if resource.urn not in qualified:
-            parent = by_urn.get(resource.parent)
-            qualified[resource.urn] = f"{qualified_type(parent)}${resource.type}" if parent else resource.type
-        return qualified[resource.urn]
-
-    def urn(mock_urn: str) -> str:
-        resource = by_urn.get(mock_urn)
-        if resource is None:
-            return root
-        return f"urn:pulumi:{result.stack}::{project}::{qualified_type(resource)}::{resource.name}"
+    def urn(recorded: str) -> str:
+        return recorded if recorded in declared else root
 
     def provider_reference(reference: str) -> str:
         provider_urn, _, provider_id = reference.rpartition("::")

@@ -54,35 +54,45 @@ class FederatedRole(pulumi.ComponentResource):
     def __init__(self, name: str, args: FederatedRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = validate_args("FederatedRole", args, ARGUMENT_RULES)
         super().__init__("gcp-s3-federation:index:FederatedRole", name, None, opts)
-        audience, session_name = args["audience"], args["session_name"]
-        suspended = args.get("trust_suspended", False)
-        self.trust_policy = pulumi.Output.all(args["principal"], args["service_account_unique_id"]).apply(
-            lambda values: render(
-                suspended_trust_policy(values[0])
-                if suspended
-                else google_trust_policy(values[0], values[1], audience, session_name)
-            )
-        )
-        role = aws.iam.Role(
-            name,
-            name=args["role_name"],
-            path=args["path"],
-            description=f"Federated from Google service account session {session_name}",
-            assume_role_policy=self.trust_policy,
-            max_session_duration=args.get("max_session_duration", DEFAULT_SESSION_SECONDS),
-            permissions_boundary=args.get("permissions_boundary_arn"),
-            tags=args.get("tags", {}),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        issued_before = args.get("sessions_issued_before")
-        if issued_before is not None:
-            aws.iam.RolePolicy(
-                f"{name}-revocation",
-                name=REVOCATION_POLICY_NAME,
-                role=role.name,
-                policy=render(revoke_sessions_policy(issued_before)),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+        role, self.trust_policy = declare_federated_role(name, args, pulumi.ResourceOptions(parent=self))
         self.arn = role.arn
         self.role_name = role.name
         self.register_outputs({"arn": self.arn, "role_name": self.role_name, "trust_policy": self.trust_policy})
+
+
+def declare_federated_role(
+    name: str, args: FederatedRoleArgs, opts: pulumi.ResourceOptions
+) -> tuple[aws.iam.Role, pulumi.Output[str]]:
+    """The role and, when asked, its revoke-older-sessions policy, with `opts` (arguments already
+    validated); returns the role and its rendered trust policy. `FederatedWorkload` declares these
+    directly, without the component layer."""
+    audience, session_name = args["audience"], args["session_name"]
+    suspended = args.get("trust_suspended", False)
+    trust_policy = pulumi.Output.all(args["principal"], args["service_account_unique_id"]).apply(
+        lambda values: render(
+            suspended_trust_policy(values[0])
+            if suspended
+            else google_trust_policy(values[0], values[1], audience, session_name)
+        )
+    )
+    role = aws.iam.Role(
+        name,
+        name=args["role_name"],
+        path=args["path"],
+        description=f"Federated from Google service account session {session_name}",
+        assume_role_policy=trust_policy,
+        max_session_duration=args.get("max_session_duration", DEFAULT_SESSION_SECONDS),
+        permissions_boundary=args.get("permissions_boundary_arn"),
+        tags=args.get("tags", {}),
+        opts=opts,
+    )
+    issued_before = args.get("sessions_issued_before")
+    if issued_before is not None:
+        aws.iam.RolePolicy(
+            f"{name}-revocation",
+            name=REVOCATION_POLICY_NAME,
+            role=role.name,
+            policy=render(revoke_sessions_policy(issued_before)),
+            opts=opts,
+        )
+    return role, trust_policy

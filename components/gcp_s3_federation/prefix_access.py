@@ -39,30 +39,31 @@ class PrefixAccessPolicy(pulumi.ComponentResource):
         rules = {"region": check_aws_region, "role_name": check_role_name, **argument_rules(args.get("region"))}
         args = validate_args("PrefixAccessPolicy", args, rules)
         super().__init__("gcp-s3-federation:index:PrefixAccessPolicy", name, None, opts)
-        grants, region = args["grants"], args["region"]
-        self.policy = pulumi.Output.all(*[g["kms_key_arn"] for g in grants]).apply(
-            lambda keys: render(
-                prefix_access_policy(
-                    [
-                        PrefixGrant(
-                            g["bucket"],
-                            g["prefix"],
-                            g["access"],  # type: ignore[arg-type]
-                            key,
-                            g.get("list_exact_prefix", False),
-                        )
-                        for g, key in zip(grants, keys, strict=True)
-                    ],
-                    region,
-                    partition=partition_for_region(region),
-                )
+        self.policy = declare_prefix_access(name, args, pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"policy": self.policy})
+
+
+def declare_prefix_access(name: str, args: PrefixAccessPolicyArgs, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    """The role's inline prefix-access policy, with `opts` (arguments already validated); returns the
+    rendered document. `FederatedWorkload` declares it directly, without the component layer."""
+    grants, region = args["grants"], args["region"]
+    policy = pulumi.Output.all(*[g["kms_key_arn"] for g in grants]).apply(
+        lambda keys: render(
+            prefix_access_policy(
+                [
+                    PrefixGrant(
+                        g["bucket"],
+                        g["prefix"],
+                        g["access"],  # type: ignore[arg-type]
+                        key,
+                        g.get("list_exact_prefix", False),
+                    )
+                    for g, key in zip(grants, keys, strict=True)
+                ],
+                region,
+                partition=partition_for_region(region),
             )
         )
-        aws.iam.RolePolicy(
-            name,
-            name=POLICY_NAME,
-            role=args["role_name"],
-            policy=self.policy,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.register_outputs({"policy": self.policy})
+    )
+    aws.iam.RolePolicy(name, name=POLICY_NAME, role=args["role_name"], policy=policy, opts=opts)
+    return policy

@@ -45,38 +45,56 @@ class WorkloadServiceAccount(pulumi.ComponentResource):
         }
         args = validate_args("WorkloadServiceAccount", args, rules)
         super().__init__("gcp-s3-federation:index:WorkloadServiceAccount", name, None, opts)
-        project, environment = args["project"], args["environment"]
-        policy = json.dumps(
-            service_account_policy(args.get("deployers", []), args.get("token_creators", [])), sort_keys=True
-        )
-        child = pulumi.ResourceOptions(parent=self)
-        account: gcp.serviceaccount.Account
-        if args.get("adopt_existing", False):
-            email = service_account_email(args["account_id"], project)
-            account = gcp.serviceaccount.Account.get(name, f"projects/{project}/serviceAccounts/{email}", opts=child)
-        else:
-            account = gcp.serviceaccount.Account(
-                name,
-                account_id=args["account_id"],
-                project=project,
-                display_name=f"{name} (S3 federation, {environment})",
-                # Service accounts take no labels; the description carries them instead.
-                description=f"environment={environment} workload={name} managed-by={MANAGED_BY}",
-                opts=child,
-            )
-        gcp.serviceaccount.IAMPolicy(f"{name}-iam", service_account_id=account.name, policy_data=policy, opts=child)
+        account = declare_service_account(name, args, pulumi.ResourceOptions(parent=self))
         self.email = account.email
         self.unique_id = account.unique_id
-        self.member = account.email.apply(lambda email: f"serviceAccount:{email}")
-        self.iam_policy = pulumi.Output.from_input(policy)
-        for role in PROJECT_ROLES_BY_KIND[args["kind"]]:
-            gcp.projects.IAMMember(
-                f"{name}-{role.removeprefix('roles/').replace('.', '-')}",
-                project=project,
-                role=role,
-                member=self.member,
-                opts=child,
-            )
+        self.member = iam_member(account)
+        self.iam_policy = pulumi.Output.from_input(service_account_policy_json(args))
         self.register_outputs(
             {"email": self.email, "unique_id": self.unique_id, "member": self.member, "iam_policy": self.iam_policy}
         )
+
+
+def service_account_policy_json(args: WorkloadServiceAccountArgs) -> str:
+    """The service account's whole IAM policy, as `IAMPolicy.policy_data` takes it."""
+    return json.dumps(service_account_policy(args.get("deployers", []), args.get("token_creators", [])), sort_keys=True)
+
+
+def iam_member(account: gcp.serviceaccount.Account) -> pulumi.Output[str]:
+    """`serviceAccount:<email>`, for IAM bindings."""
+    return account.email.apply(lambda email: f"serviceAccount:{email}")
+
+
+def declare_service_account(
+    name: str, args: WorkloadServiceAccountArgs, opts: pulumi.ResourceOptions
+) -> gcp.serviceaccount.Account:
+    """The account (or the adopted one), its authoritative IAM policy and the project roles its kind
+    needs, with `opts` (arguments already validated). `FederatedWorkload` declares these directly,
+    without the component layer."""
+    project, environment = args["project"], args["environment"]
+    account: gcp.serviceaccount.Account
+    if args.get("adopt_existing", False):
+        email = service_account_email(args["account_id"], project)
+        account = gcp.serviceaccount.Account.get(name, f"projects/{project}/serviceAccounts/{email}", opts=opts)
+    else:
+        account = gcp.serviceaccount.Account(
+            name,
+            account_id=args["account_id"],
+            project=project,
+            display_name=f"{name} (S3 federation, {environment})",
+            # Service accounts take no labels; the description carries them instead.
+            description=f"environment={environment} workload={name} managed-by={MANAGED_BY}",
+            opts=opts,
+        )
+    gcp.serviceaccount.IAMPolicy(
+        f"{name}-iam", service_account_id=account.name, policy_data=service_account_policy_json(args), opts=opts
+    )
+    for role in PROJECT_ROLES_BY_KIND[args["kind"]]:
+        gcp.projects.IAMMember(
+            f"{name}-{role.removeprefix('roles/').replace('.', '-')}",
+            project=project,
+            role=role,
+            member=iam_member(account),
+            opts=opts,
+        )
+    return account

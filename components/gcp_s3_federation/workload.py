@@ -4,10 +4,11 @@ import pulumi
 
 from gcp_aws_credentials.environment import WorkloadEnvironment
 
-from .args import FederatedRoleArgs, FederatedWorkloadArgs
+from .args import FederatedRoleArgs, FederatedWorkloadArgs, WorkloadServiceAccountArgs
 from .cloud_run import CloudRunService, bring_your_own_command
 from .dataproc import DataprocCluster
-from .federated_role import FederatedRole
+from .federated_role import ARGUMENT_RULES as ROLE_ARGUMENT_RULES
+from .federated_role import declare_federated_role
 from .fields import (
     DEFAULT_SESSION_SECONDS,
     check_audience,
@@ -19,14 +20,16 @@ from .fields import (
     check_permissions_boundary_arn,
     check_principal,
     check_revocation_text,
+    check_role_name,
     check_role_path,
     check_service_account_id,
     check_session_duration,
+    check_session_name,
     check_workload_kind,
 )
 from .naming import aws_tags, gcp_labels, role_name, session_name
-from .prefix_access import PrefixAccessPolicy, argument_rules
-from .service_account import WorkloadServiceAccount
+from .prefix_access import argument_rules, declare_prefix_access
+from .service_account import declare_service_account, service_account_policy_json
 from .validation import ArgumentError, Rule, validate_args
 
 ARGUMENT_RULES: dict[str, Rule] = {
@@ -47,8 +50,19 @@ ARGUMENT_RULES: dict[str, Rule] = {
 }
 
 
-def _validated(args: FederatedWorkloadArgs) -> FederatedWorkloadArgs:
+# The component layers a workload's resources sat in before they became its direct children.
+WORKLOAD_SERVICE_ACCOUNT = "gcp-s3-federation:index:WorkloadServiceAccount"
+FEDERATED_ROLE = "gcp-s3-federation:index:FederatedRole"
+PREFIX_ACCESS_POLICY = "gcp-s3-federation:index:PrefixAccessPolicy"
+
+
+def _validated(name: str, args: FederatedWorkloadArgs) -> FederatedWorkloadArgs:
     args = validate_args("FederatedWorkload", args, {**ARGUMENT_RULES, **argument_rules(args.get("aws_region"))})
+    derived = {
+        "role_name": role_name(args["environment"], name),
+        "session_name": session_name(args["service_account_id"], args["gcp_project"]),
+    }
+    validate_args("FederatedWorkload", derived, {"role_name": check_role_name, "session_name": check_session_name})
     if not args["grants"]:
         raise ArgumentError("FederatedWorkload", "grants", [], "must hold at least one grant")
     default = args.get("default_session_duration", DEFAULT_SESSION_SECONDS)
@@ -65,6 +79,11 @@ class FederatedWorkload(pulumi.ComponentResource):
 
     Pass explicit providers with `opts=pulumi.ResourceOptions(providers={"aws": ..., "gcp": ...})`;
     every child inherits them.
+
+    The service account, role and prefix policy are its direct children (what `WorkloadServiceAccount`,
+    `FederatedRole` and `PrefixAccessPolicy` declare, without those component layers: fewer
+    registrations per workload). Stacks deployed when they sat inside those components keep them:
+    each carries an alias to its former URN.
     """
 
     role_arn: pulumi.Output[str]
@@ -83,25 +102,23 @@ class FederatedWorkload(pulumi.ComponentResource):
     """The Cloud Run URL, the Dataproc cluster, or the bring-your-own gcloud command."""
 
     def __init__(self, name: str, args: FederatedWorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        args = _validated(args)
+        args = _validated(name, args)
         super().__init__("gcp-s3-federation:index:FederatedWorkload", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         environment, project, audience = args["environment"], args["gcp_project"], args["audience"]
         aws_region, gcp_region = args["aws_region"], args.get("gcp_region", "")
         session = session_name(args["service_account_id"], project)
-        account = WorkloadServiceAccount(
-            name,
-            {
-                "account_id": args["service_account_id"],
-                "project": project,
-                "environment": environment,
-                "kind": args["kind"],
-                "deployers": args.get("deployers", []),
-                "token_creators": args.get("token_creators", []),
-                "adopt_existing": args.get("adopt_service_account", False),
-            },
-            opts=child,
-        )
+        account_args: WorkloadServiceAccountArgs = {
+            "account_id": args["service_account_id"],
+            "project": project,
+            "environment": environment,
+            "kind": args["kind"],
+            "deployers": args.get("deployers", []),
+            "token_creators": args.get("token_creators", []),
+            "adopt_existing": args.get("adopt_service_account", False),
+        }
+        account = declare_service_account(name, account_args, self._moved_from(WORKLOAD_SERVICE_ACCOUNT, name))
+        unique_id_rule = {"service_account_unique_id": ROLE_ARGUMENT_RULES["service_account_unique_id"]}
         role_args = FederatedRoleArgs(
             role_name=role_name(environment, name),
             path=args["role_path"],
@@ -117,14 +134,17 @@ class FederatedWorkload(pulumi.ComponentResource):
             role_args["permissions_boundary_arn"] = args["permissions_boundary_arn"]
         if "sessions_issued_before" in args:
             role_args["sessions_issued_before"] = args["sessions_issued_before"]
-        role = FederatedRole(name, role_args, opts=child)
-        PrefixAccessPolicy(
-            name, {"role_name": role.role_name, "grants": args["grants"], "region": aws_region}, opts=child
+        role_args = validate_args("FederatedRole", role_args, unique_id_rule)  # the rest is checked above
+        role, _ = declare_federated_role(name, role_args, self._moved_from(FEDERATED_ROLE, name))
+        declare_prefix_access(
+            name,
+            {"role_name": role.name, "grants": args["grants"], "region": aws_region},
+            self._moved_from(PREFIX_ACCESS_POLICY, name),
         )
         self.role_arn = role.arn
         self.service_account_email = account.email
         self.service_account_unique_id = account.unique_id
-        self.service_account_iam_policy = account.iam_policy
+        self.service_account_iam_policy = pulumi.Output.from_input(service_account_policy_json(account_args))
         self.session_name = pulumi.Output.from_input(session)
         duration = args.get("default_session_duration", DEFAULT_SESSION_SECONDS)
         self.environment_variables = role.arn.apply(
@@ -185,3 +205,10 @@ class FederatedWorkload(pulumi.ComponentResource):
                 "environment_variables": self.environment_variables,
             }
         )
+
+    def _moved_from(self, component_type: str, name: str) -> pulumi.ResourceOptions:
+        """Options for children that used to sit in a `component_type` component named `name` under
+        this workload: parented here, aliased to that former parent (the engine's URN of a child is
+        its parent's URN type chain + `$` + its own type)."""
+        former_parent = self.urn.apply(lambda urn: f"{urn.rsplit('::', 1)[0]}${component_type}::{name}")
+        return pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=former_parent)])
