@@ -106,10 +106,12 @@ def test_hand_written_bad_stack_fails_with_expected_rules() -> None:
         "GSF020",
         "GSF022",
         "GSF024",
+        "GSF026",
+        "GSF029",
         "GSF043",
     }
     levels = {v.policy.split("-")[0].upper(): v.level for v in result.violations}
-    assert levels["GSF020"] == "advisory" and levels["GSF001"] == "mandatory"
+    assert levels["GSF020"] == "mandatory" and levels["GSF024"] == "advisory"
     stack_level = [v for v in result.violations if v.policy.startswith("gsf022")]
     assert stack_level[0].resource == "urn:pulumi:bad::hand::aws:s3/bucketV2:BucketV2::raw"
     assert "no public access block" in stack_level[0].message

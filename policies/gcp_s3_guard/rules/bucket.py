@@ -117,6 +117,11 @@ def check_bucket_policy_no_public_principal(resource: Resource, config: Mapping[
             yield f"{statement.label} allows principal '*'"
 
 
+def check_no_inline_bucket_policy(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    if resource.props.get("policy"):
+        yield f"bucket {resource.props.get('bucket') or resource.name!r} sets the legacy inline policy"
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "GSF015",
@@ -183,5 +188,16 @@ RULES: tuple[Rule, ...] = (
         "mandatory",
         frozenset({BUCKET_POLICY}),
         check_bucket_policy_sse_deny_multipart_safe,
+    ),
+    Rule(
+        "GSF031",
+        "no-inline-bucket-policy",
+        "S3 buckets carry no inline `policy`; bucket policies are BucketPolicy resources.",
+        "pulumi-aws 7 deprecates it ('Use the s3.BucketPolicy resource instead'); it fights a BucketPolicy for "
+        "the same bucket (each apply overwrites the other) and the bucket-policy rules read BucketPolicy resources.",
+        "Move the document to aws.s3.BucketPolicy (SecureBucket writes one).",
+        "mandatory",
+        BUCKET_TYPES,
+        check_no_inline_bucket_policy,
     ),
 )

@@ -9,7 +9,8 @@ known and the check runs before the resource is created.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..documents import (
@@ -25,6 +26,9 @@ from ..documents import (
 from ..model import Resource
 
 ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 IDENTITY_POLICY_TYPES = frozenset(
     {
         "aws:iam/rolePolicy:RolePolicy",
@@ -161,3 +165,58 @@ def sse_defaults(resource: Resource) -> list[Mapping[str, Any]]:
         inline = resource.props.get("serverSideEncryptionConfiguration")
         rules = as_list(dig(inline, "rule")) if isinstance(inline, Mapping) else []
     return [r.get("applyServerSideEncryptionByDefault") or {} for r in rules if isinstance(r, Mapping)]
+
+
+def web_identity_statements(resource: Resource) -> Iterator[Statement]:
+    """The trust's Allow statements for sts:AssumeRoleWithWebIdentity, whatever the provider."""
+    document, _ = read_document(resource.props.get("assumeRolePolicy"), "trust policy")
+    for statement in statements(document or {}):
+        if statement.allows and statement.grants(WEB_IDENTITY):
+            yield statement
+
+
+@dataclass(frozen=True)
+class FederatedRole:
+    """A web-identity role with every identity document and managed policy the stack gives it."""
+
+    role: Resource
+    documents: tuple[tuple[Resource, str, Statement], ...]  # (carrier, label, Allow statement)
+    managed: tuple[tuple[Resource, str], ...]  # (carrier, policy ARN)
+
+    @property
+    def name(self) -> str:
+        return str(self.role.props.get("name") or self.role.name)
+
+
+def federated_roles(resources: Sequence[Resource]) -> list[FederatedRole]:
+    """Roles that trust a web identity, linked to their inline policies, RolePolicy resources, managed
+    policy ARNs and policy attachments by role name (what `role`/`roles` hold once resolved)."""
+    found = []
+    for role in (r for r in resources if r.type == ROLE and any(web_identity_statements(r))):
+        name = str(role.props.get("name") or role.name)
+        carriers = [role, *(r for r in resources if r.type == ROLE_POLICY and str(r.props.get("role")) == name)]
+        documents = tuple((c, label, statement) for c in carriers for label, statement in allow_statements(c))
+        managed = [(role, str(arn)) for arn in as_list(role.props.get("managedPolicyArns"))]
+        managed += [(a, str(a.props.get("policyArn"))) for a in resources if _attaches_to(a, name)]
+        found.append(FederatedRole(role, documents, tuple(managed)))
+    return found
+
+
+def _attaches_to(resource: Resource, role_name: str) -> bool:
+    if resource.type == ROLE_POLICY_ATTACHMENT:
+        return str(resource.props.get("role")) == role_name
+    if resource.type == POLICY_ATTACHMENT:
+        return role_name in [str(r) for r in as_list(resource.props.get("roles"))]
+    return False
+
+
+def s3_arn_parts(arn: str) -> tuple[str, str] | None:
+    """(bucket, key pattern) of an S3 ARN; None for anything else."""
+    if not arn.startswith("arn:") or ":s3:::" not in arn:
+        return None
+    bucket, _, key = arn.split(":s3:::", 1)[1].partition("/")
+    return bucket, key
+
+
+def grants_s3(statement: Statement) -> bool:
+    return any(statement.grants(action) for action in S3_DATA_ACTIONS)

@@ -1,9 +1,10 @@
-"""Identity policies and AWS static credentials (GSF006-GSF010, GSF013): what a role may do."""
+"""Identity policies and AWS static credentials (GSF006-GSF010, GSF013), and what the stack gives its
+federated roles (GSF026-GSF028): what a role may do."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..documents import Statement
@@ -19,7 +20,10 @@ from .common import (
     S3_OBJECT_ACTIONS,
     allow_statements,
     check_no_resource,
+    federated_roles,
+    grants_s3,
     identity_documents,
+    s3_arn_parts,
     walk,
 )
 
@@ -105,6 +109,86 @@ def check_no_access_key_ids(resource: Resource, config: Mapping[str, Any]) -> It
             yield f"{path} holds a value shaped like an AWS access key id"
 
 
+def check_stack_federated_grants_name_prefixes(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    for federated in federated_roles(resources):
+        for carrier, label, statement in federated.documents:
+            if not grants_s3(statement):
+                continue
+            for arn in statement.resources:
+                reach = _wildcard_reach(arn)
+                if reach:
+                    yield carrier.urn, f"role {federated.name!r}, {label}: {arn!r} grants {reach}"
+
+
+def _wildcard_reach(arn: str) -> str | None:
+    """What a wildcard S3 resource reaches beyond one prefix, or None when it stays inside one."""
+    if arn == "*":
+        return "every bucket"
+    parts = s3_arn_parts(arn)
+    if parts is None:
+        return None
+    bucket, key = parts
+    if any(c in bucket for c in "*?"):
+        return "objects in any bucket whose name matches"
+    if key[:1] in ("*", "?"):
+        return "the whole bucket"
+    return None
+
+
+# AWS managed policies that grant administration or a service's full access (IAM User Guide, "AWS
+# managed policies for job functions"); never on a role that an outside identity assumes.
+REFUSED_MANAGED_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+
+
+def _refused(arn: str) -> bool:
+    name = arn.rsplit("/", 1)[-1]
+    return ":iam::aws:policy/" in arn and (name in REFUSED_MANAGED_POLICIES or name.endswith("FullAccess"))
+
+
+def check_stack_federated_managed_policies(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    allowed = {str(a) for a in config.get("allowedPolicyArns") or []}
+    for federated in federated_roles(resources):
+        for carrier, arn in federated.managed:
+            if _refused(arn):
+                yield carrier.urn, f"role {federated.name!r} gets the AWS managed admin/full-access policy {arn}"
+            elif arn not in allowed:
+                yield (
+                    carrier.urn,
+                    f"role {federated.name!r} gets managed policy {arn}, which is not in allowedPolicyArns",
+                )
+
+
+# IAM actions that let a holder grant itself more (Rhino Security Labs, "AWS IAM privilege escalation
+# methods"; IAM User Guide, "Granting a user permissions to pass a role").
+ESCALATION_ACTIONS = (
+    "iam:PassRole",
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AttachRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:PutUserPolicy",
+    "iam:CreateAccessKey",
+)
+
+
+def check_stack_federated_no_escalation(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    for federated in federated_roles(resources):
+        for carrier, label, statement in federated.documents:
+            escalating = [a for a in ESCALATION_ACTIONS if statement.grants(a)]
+            if statement.grants("sts:AssumeRole") and any("*" in r for r in statement.resources):
+                escalating.append("sts:AssumeRole on a wildcard resource")
+            if escalating:
+                yield carrier.urn, f"role {federated.name!r}, {label} allows {', '.join(escalating)}"
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "GSF006",
@@ -165,5 +249,37 @@ RULES: tuple[Rule, ...] = (
         "mandatory",
         frozenset(),
         check_no_access_key_ids,
+    ),
+    Rule(
+        "GSF026",
+        "stack-federated-grants-name-prefixes",
+        "Federated roles get S3 access to named prefixes only: no bucket/*, bucket/**, */* or wildcard bucket names.",
+        "A federated role is reachable from outside the account; 'bucket/*' is the whole bucket, '*/*' every bucket "
+        "(S3 User Guide, policy resources), which is wider than any workload needs.",
+        "Grant arn:aws:s3:::<bucket>/<prefix>/* for each prefix (the PrefixAccessPolicy component does).",
+        "mandatory",
+        stack_check=check_stack_federated_grants_name_prefixes,
+    ),
+    Rule(
+        "GSF027",
+        "stack-federated-managed-policies",
+        "Federated roles carry no AWS managed admin/full-access policy and no managed policy outside the allowlist.",
+        "Managed policies are attached by ARN, so no rule here can see what they grant; AdministratorAccess or "
+        "a *FullAccess policy on a role Google tokens assume hands the account to a workload (IAM User Guide).",
+        "Detach it and grant prefixes inline; allow a reviewed customer-managed policy with allowedPolicyArns.",
+        "mandatory",
+        stack_check=check_stack_federated_managed_policies,
+        config={"allowedPolicyArns": []},
+        config_schema={"allowedPolicyArns": {"type": "array", "items": {"type": "string"}}},
+    ),
+    Rule(
+        "GSF028",
+        "stack-federated-no-privilege-escalation",
+        "Federated roles are not allowed iam:PassRole, policy-writing IAM actions, iam:* or sts:AssumeRole on '*'.",
+        "Each of these lets the workload grant itself more than its prefixes (Rhino Security Labs, AWS IAM "
+        "privilege escalation methods).",
+        "Remove the IAM/STS actions; give deployment rights to a separate, non-federated role.",
+        "mandatory",
+        stack_check=check_stack_federated_no_escalation,
     ),
 )

@@ -13,7 +13,8 @@ from .common import KMS_KEY, KMS_KEY_POLICY, read_document
 def check_kms_rotation(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     spec = resource.props.get("customerMasterKeySpec") or resource.props.get("keySpec") or "SYMMETRIC_DEFAULT"
     if spec == "SYMMETRIC_DEFAULT" and resource.props.get("enableKeyRotation") is not True:
-        yield "enableKeyRotation is not true"
+        reason = str(config.get("advisoryReason") or "").strip()
+        yield "enableKeyRotation is not true" + (f" (accepted as advisory: {reason})" if reason else "")
 
 
 def check_key_policy_principal(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -29,11 +30,15 @@ RULES: tuple[Rule, ...] = (
         "GSF020",
         "kms-key-rotation",
         "Symmetric KMS keys rotate automatically.",
-        "Rotation limits how much data one key version protects (KMS best practices; Trivy AVD-AWS-0065).",
-        "Set enableKeyRotation: true.",
-        "advisory",
+        "Rotation limits how much data one key version protects (KMS best practices; CIS AWS Foundations 3.8 "
+        "and cdk-nag KMS5 treat a missing rotation as an error; Trivy AVD-AWS-0065).",
+        "Set enableKeyRotation: true. To accept a key without rotation, set this policy's enforcementLevel to "
+        "advisory with an advisoryReason; the reason is repeated in every report.",
+        "mandatory",
         frozenset({KMS_KEY}),
         check_kms_rotation,
+        config={"advisoryReason": ""},
+        config_schema={"advisoryReason": {"type": "string"}},
     ),
     Rule(
         "GSF021",

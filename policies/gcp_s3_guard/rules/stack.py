@@ -1,4 +1,5 @@
-"""Rules that look across resources: document sizes (GSF025) and whole-stack views (GSF022-GSF024)."""
+"""Rules that look across resources: document sizes (GSF025) and whole-stack views (GSF022-GSF024,
+GSF032)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..documents import GOOGLE, as_list, is_sequence
+from ..documents import GOOGLE, Statement, as_list, is_sequence
 from ..model import Resource, Rule
+from .bucket import check_bucket_policy_tls
 from .common import (
     BUCKET_POLICY,
     BUCKET_TYPES,
@@ -18,8 +20,11 @@ from .common import (
     ROLE,
     SSE_CONFIG_TYPES,
     dig,
+    federated_roles,
     google_trust_statements,
+    grants_s3,
     read_document,
+    s3_arn_parts,
     sse_defaults,
 )
 
@@ -134,6 +139,38 @@ def check_stack_bucket_access_logging(
             yield bucket.urn, f"bucket {name!r} records no object-level access (no server access logging, no trail)"
 
 
+def _denies_plain_http(policy: Resource) -> bool:
+    return not list(check_bucket_policy_tls(policy, {}))
+
+
+def _requires_tls(statement: Statement) -> bool:
+    return any(
+        c.base == "Bool" and not c.qualifier and not c.if_exists and [v.lower() for v in c.values] == ["true"]
+        for c in statement.conditions_on("aws:SecureTransport")
+    )
+
+
+def check_stack_federated_buckets_require_tls(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    fenced = {_bucket_name(p) for p in resources if p.type == BUCKET_POLICY and _denies_plain_http(p)}
+    for federated in federated_roles(resources):
+        open_buckets: dict[str, list[str]] = defaultdict(list)
+        for _, label, statement in federated.documents:
+            if not grants_s3(statement) or _requires_tls(statement):
+                continue
+            for arn in statement.resources:
+                parts = s3_arn_parts(arn)
+                if parts and parts[0] not in fenced:
+                    open_buckets[parts[0]].append(label)
+        for bucket, labels in sorted(open_buckets.items()):
+            yield (
+                federated.role.urn,
+                f"role {federated.name!r} reaches bucket {bucket!r} ({labels[0]}) with neither a bucket policy "
+                "in the stack that denies plain HTTP nor aws:SecureTransport true on the grant",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "GSF022",
@@ -174,5 +211,17 @@ RULES: tuple[Rule, ...] = (
         check_document_sizes,
         config={"trustPolicyChars": 2048},
         config_schema={"trustPolicyChars": {"type": "integer", "minimum": 2048, "maximum": 8192}},
+    ),
+    Rule(
+        "GSF032",
+        "stack-federated-buckets-require-tls",
+        "A bucket a federated role reaches has a TLS-denying bucket policy, or the role's grants require "
+        "aws:SecureTransport.",
+        "Adopted buckets often have no policy of ours, and then nothing stops a client on plain HTTP from sending "
+        "the session's credentials and data in clear text (S3 User Guide, aws:SecureTransport; Security Hub S3.5).",
+        'Add Bool {"aws:SecureTransport": "true"} to every Allow of the role (PrefixAccessPolicy does) or a '
+        "BucketPolicy that denies aws:SecureTransport false.",
+        "mandatory",
+        stack_check=check_stack_federated_buckets_require_tls,
     ),
 )

@@ -1,4 +1,4 @@
-"""Trust and sessions (GSF001-GSF005): who may assume a federated role, and for how long."""
+"""Trust and sessions (GSF001-GSF005, GSF029-GSF030): who may assume a federated role, and for how long."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from ..documents import GOOGLE, as_list, statements
 from ..model import Resource, Rule
-from .common import _STS_KEYS, ROLE, google_trust_statements, read_document
+from .common import _STS_KEYS, ROLE, google_trust_statements, read_document, web_identity_statements
 
 
 def check_google_trust_pinned(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -72,6 +72,44 @@ def check_session_duration(resource: Resource, config: Mapping[str, Any]) -> Ite
         yield f"maxSessionDuration is {int(float(duration))} s; the limit is {limit} s"
 
 
+def _provider_host(principal: str) -> str:
+    """The condition-key prefix of a web identity provider: the host of an IAM OIDC provider ARN, or the
+    built-in provider's name (IAM User Guide, "Available keys for AWS web identity federation")."""
+    return principal.split(":oidc-provider/", 1)[1] if ":oidc-provider/" in principal else principal
+
+
+def check_web_identity_trust_conditions(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    for statement in web_identity_statements(resource):
+        for principal in statement.principals("Federated"):
+            host = _provider_host(principal)
+            for claim in ("aud", "sub"):
+                usable = [
+                    c
+                    for c in statement.conditions_on(f"{host}:{claim}")
+                    if c.qualifier != "ForAllValues" and not c.if_exists
+                ]
+                if not usable:
+                    yield f"{statement.label} trusts {principal} with no condition on {host}:{claim}"
+
+
+def check_no_extra_trust_statements(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    federated = list(web_identity_statements(resource))
+    if not federated:
+        return
+    document, _ = read_document(resource.props.get("assumeRolePolicy"), "trust policy")
+    for statement in statements(document or {}):
+        if not statement.allows:
+            continue
+        others = [f"{kind} {p}" for kind in ("AWS", "Service", "CanonicalUser") for p in statement.principals(kind)]
+        if statement.raw.get("Principal") == "*":
+            others = ["'*'"]
+        if statement in federated and others:
+            yield f"{statement.label} also trusts {', '.join(others)}"
+        elif statement not in federated:
+            who = ", ".join(others) or "another principal"
+            yield f"{statement.label} lets {who} assume the federated role too"
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "GSF001",
@@ -128,5 +166,28 @@ RULES: tuple[Rule, ...] = (
         check_session_duration,
         config={"maxSessionDurationSeconds": 43200},
         config_schema={"maxSessionDurationSeconds": {"type": "integer", "minimum": 3600, "maximum": 43200}},
+    ),
+    Rule(
+        "GSF029",
+        "web-identity-trust-conditions",
+        "Every web-identity trust, whatever the provider, conditions <provider>:aud and <provider>:sub.",
+        "Without them any identity the provider issues tokens for can assume the role; ForAllValues: and IfExists "
+        "hold when the key is missing (IAM User Guide, web identity condition keys; AWS Security Blog 2023-12-22).",
+        "Add StringEquals on <provider>:aud and <provider>:sub (for Google, GSF001 says exactly which values).",
+        "mandatory",
+        frozenset({ROLE}),
+        check_web_identity_trust_conditions,
+    ),
+    Rule(
+        "GSF030",
+        "no-extra-trust-statements",
+        "A federated role's trust holds the web-identity statement only: no account root, '*', AWS or service "
+        "principal.",
+        "Every extra Allow is another way in that skips the token's aud/sub checks (IAM User Guide, role trust "
+        "policies); an account root principal delegates to every IAM policy in the account.",
+        "Remove the extra statements; give other principals their own role.",
+        "mandatory",
+        frozenset({ROLE}),
+        check_no_extra_trust_statements,
     ),
 )
