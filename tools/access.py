@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from gcp_aws_credentials.authorize import Documents, replay
@@ -137,6 +137,19 @@ class StackAccess:
             },
         )
 
+    def fingerprint(self, workload: str, probes: Mapping[str, set[str]]) -> str:
+        """Everything `rows` depends on, as text: equal fingerprints mean equal rows."""
+        docs = self.workloads[workload]
+        inputs = {
+            "principal": assuming_principal(self.state, docs),
+            "role": docs.role_arn,
+            "documents": dataclass_fields(self.documents(docs, probes)),
+            "encryption": {b: dataclass_fields(bucket_encryption(self.state, b)) for b in sorted(probes)},
+            "regions": {b: _region(docs, bucket_encryption(self.state, b).key_arn) for b in sorted(probes)},
+            "probes": {bucket: sorted(prefixes) for bucket, prefixes in sorted(probes.items())},
+        }
+        return json.dumps(inputs, sort_keys=True, default=str)
+
     def rows(self, workload: str, probes: Mapping[str, set[str]]) -> set[AccessRow]:
         """What `workload` may do on each bucket, asked at every probe prefix in `probes` (bucket -> prefixes).
 
@@ -151,8 +164,7 @@ class StackAccess:
         found: set[AccessRow] = set()
         for bucket, prefixes in sorted(probes.items()):
             key_arn = encryption[bucket].key_arn
-            region = key_arn.split(":")[3] if key_arn and key_arn.startswith("arn:") else docs.region
-            caller = Caller(docs.role_arn, region)
+            caller = Caller(docs.role_arn, _region(docs, key_arn))
 
             def row(prefix: str, access: str, bucket: str = bucket) -> AccessRow:
                 return AccessRow(workload, principal, docs.role_arn, bucket, prefix, access)
@@ -165,6 +177,16 @@ class StackAccess:
             if key_arn is not None and key_arn.startswith("arn:"):
                 found |= {row("(bucket key)", a) for a in KMS_ACCESS if explain_kms(docs, bucket, a).allowed}
         return found
+
+
+def dataclass_fields(value: Any) -> dict[str, Any]:
+    """A dataclass's fields, shallow (`asdict` deep-copies every policy document)."""
+    return {f.name: getattr(value, f.name) for f in fields(value)}
+
+
+def _region(docs: PlanDocuments, key_arn: str | None) -> str:
+    """The bucket's region (its key's), else the workload's: where S3 calls KMS (kms:ViaService)."""
+    return key_arn.split(":")[3] if key_arn and key_arn.startswith("arn:") else docs.region
 
 
 def scope_requests(bucket: str, scope: Scope) -> dict[str, list[HttpRequest]]:

@@ -70,8 +70,15 @@ def access_diff(base: StackState, head: StackState) -> AccessDiff:
         for workload, docs in side.workloads.items():
             for bucket, prefix in side.targets(docs):
                 probes[workload].setdefault(bucket, {""}).add(prefix)
+    # a workload whose documents are the same on both sides has the same rows: only the others are asked
+    unchanged = {
+        workload
+        for workload in sides[0].workloads.keys() & sides[1].workloads.keys()
+        if sides[0].fingerprint(workload, probes[workload]) == sides[1].fingerprint(workload, probes[workload])
+    }
     granted_before, granted_after = (
-        {row for workload in side.workloads for row in side.rows(workload, probes[workload])} for side in sides
+        {row for workload in side.workloads.keys() - unchanged for row in side.rows(workload, probes[workload])}
+        for side in sides
     )
     diff = AccessDiff(added=sorted(granted_after - granted_before), removed=sorted(granted_before - granted_after))
     for workload in sorted(sides[0].workloads.keys() | sides[1].workloads.keys()):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from .authorize import AWS_MANAGED_S3_KEY
@@ -141,11 +142,15 @@ class PlanDocuments:
             raise StateError(f"the role ARN of {self.workload!r} is not in the {self.state.source}") from None
 
     def identity_policies(self) -> list[tuple[str, dict[str, Any]]]:
-        return [
+        return list(self._identity_policies)
+
+    @cached_property
+    def _identity_policies(self) -> tuple[tuple[str, dict[str, Any]], ...]:
+        return tuple(
             (f"identity policy {r.value('name')!r}", policy_document(r.value("policy"), f"policy {r.name}"))
             for r in self.state.of_type(ROLE_POLICY)
             if r.value("role") in (self.role_name, self.role_arn)
-        ]
+        )
 
     def bucket_policy(self, bucket: str) -> list[tuple[str, dict[str, Any]]]:
         document = bucket_policy_document(self.state, bucket)

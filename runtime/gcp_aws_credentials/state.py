@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
@@ -140,15 +141,26 @@ class StackState:
             )
         return cls(stack, "stack export", tuple(resources), outputs)
 
+    @cached_property
+    def _by_type(self) -> dict[str, list[StateResource]]:
+        index: dict[str, list[StateResource]] = {}
+        for resource in self.resources:
+            index.setdefault(resource.type, []).append(resource)
+        return index
+
+    @cached_property
+    def _by_urn(self) -> dict[str, StateResource]:
+        return {r.urn: r for r in self.resources}
+
     def of_type(self, *types: str) -> list[StateResource]:
-        return [r for r in self.resources if r.type in types]
+        return [r for typ in types for r in self._by_type.get(typ, [])]
 
     def find(self, typ: str, test: Callable[[StateResource], bool]) -> StateResource | None:
-        return next((r for r in self.resources if r.type == typ and test(r)), None)
+        return next((r for r in self._by_type.get(typ, []) if test(r)), None)
 
     def workload_of(self, resource: StateResource) -> str:
         """The FederatedWorkload a resource belongs to (nearest such ancestor), else its own name."""
-        by_urn = {r.urn: r for r in self.resources}
+        by_urn = self._by_urn
         current: StateResource | None = resource
         while current is not None:
             if current.type == WORKLOAD_TYPE:
