@@ -15,7 +15,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.plan-deps: $(BIN)/python requirements.txt pyproject.toml policies/requirements.txt
+$(VENV)/.plan-deps: $(BIN)/python requirements.txt pyproject.toml runtime/pyproject.toml policies/requirements.txt
 	$(BIN)/pip install -q -r requirements.txt -r policies/requirements.txt
 	touch $@
 
@@ -23,9 +23,12 @@ $(VENV)/.dev-deps: $(VENV)/.plan-deps requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-## plan: the STACK (default dev) planned offline under mocks; REPORT=path writes the JSON report
+## plan: the STACK (default dev) planned offline under mocks; REPORT=path writes the JSON report;
+## EXAMPLE=examples/<dir> plans that example (its Pulumi.example.yaml) instead.
+## make exits 2 on any failure; `.venv/bin/python -m tools.plan` exits 0 ok, 1 violation, 2 config error.
 plan: $(VENV)/.plan-deps
-	STACK=$(STACK) REPORT=$(REPORT) SUMMARY=$(SUMMARY) $(BIN)/python -m tools.plan
+	STACK=$(STACK) REPORT=$(REPORT) SUMMARY=$(SUMMARY) $(BIN)/python -m tools.plan \
+		$(if $(EXAMPLE),--example $(EXAMPLE) --stack example)
 
 ## diff: effective access BASE -> HEAD (plan reports or `pulumi stack export` JSON); DIFF=path writes JSON
 ## exit 0 no access changes, 1 changes, 2 unreadable input

@@ -208,15 +208,49 @@ def _plain(value: Any) -> Any:
     return unwrap(json.loads(json.dumps(value, default=str)))
 
 
+class StackFileError(ValueError):
+    """A stack or project file that is not valid YAML of the expected shape; one line, with its place."""
+
+
+class _UniqueKeyLoader(SAFE_LOADER):  # type: ignore[valid-type,misc]
+    """YAML that refuses duplicate keys: PyYAML would silently keep the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                mark = key_node.start_mark
+                raise StackFileError(f"line {mark.line + 1}: duplicate key {key!r} (YAML would keep only the last one)")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file as data; every problem is one `StackFileError` line naming the file and the line."""
+    try:
+        return yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # a safe loader that refuses duplicates
+    except StackFileError as error:
+        raise StackFileError(f"{path.name} {error}") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise StackFileError(f"{path.name}{where}: YAML syntax error: {error.problem or error.context}") from None
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path.name}: YAML error: {error}") from None
+
+
 def stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
     """The `config:` mapping of Pulumi.<stack>.yaml."""
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"no stack file {path.name} in {root}")
-    document = yaml.load(path.read_text(), Loader=SAFE_LOADER) or {}
+    document = read_yaml(path) or {}
+    if not isinstance(document, dict):
+        raise StackFileError(f"{path.name}: must be a mapping with a 'config' key")
     config = document.get("config") or {}
     if not isinstance(config, dict):
-        raise ValueError(f"{path.name}: 'config' must be a mapping")
+        raise StackFileError(f"{path.name}: 'config' must be a mapping")
     return config
 
 
@@ -250,18 +284,21 @@ def run_program(
     program: Path = REPO_ROOT / "__main__.py",
     project: str = PROJECT,
     cloud: CloudMocks | None = None,
+    body: Callable[[], Any] | None = None,
 ) -> PlanResult:
-    """Run a Pulumi program under mocks; raises what the program raises (e.g. pulumi.RunError).
-
-    The mocks' account and region default to the `federation` setting's placement."""
+    """Run a Pulumi program (or `body`, which declares resources) under mocks; raises what the program
+    raises (e.g. pulumi.RunError). The mocks' account and region default to the `federation` setting's
+    placement."""
     if cloud is None:
         federation = config.get(CONFIG_KEY)
-        placement = federation.get("aws", {}) if isinstance(federation, dict) else {}
+        aws = federation.get("aws") if isinstance(federation, dict) else None
+        placement = aws if isinstance(aws, dict) else {}  # a wrong shape is the config loader's to report
         cloud = CloudMocks(str(placement.get("account_id", "000000000000")), str(placement.get("region", "us-east-1")))
     pulumi.runtime.set_all_config(
         {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in config.items()}
     )
     try:
-        return run_under_mocks(lambda: runpy.run_path(str(program), run_name="__main__"), stack, project, cloud)
+        program_body = body or (lambda: runpy.run_path(str(program), run_name="__main__"))
+        return run_under_mocks(program_body, stack, project, cloud)
     finally:
         pulumi.runtime.set_all_config({})

@@ -3,7 +3,10 @@
 Runs the real `__main__.py` under Pulumi's mocks, prints the resources per workload and every
 rendered policy document with its size against the IAM/S3/KMS limit, then sends every resource to
 the policy pack over the Analyzer gRPC protocol (as `pulumi preview --policy-pack policies` does).
-Exit status: 0 on success, 1 on a mandatory policy violation, 2 on invalid configuration.
+Exit status: 0 planned and passed the gate, 1 a mandatory policy violation, 2 invalid configuration
+(stack file, YAML, config value or component argument), 3 an internal failure of the plan itself.
+`make` turns every failure into its own status 2; CI that needs the difference runs
+`.venv/bin/python -m tools.plan` directly.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +25,12 @@ import pulumi
 
 from gcp_s3_federation.config import load_config
 from gcp_s3_federation.models import LimitsConfig
+from tools import yaml_program
 from tools.gate import GateResult, markdown, run_gate, table
-from tools.mock_cloud import CONFIG_KEY, PlanResult, RecordedResource, run_program, stack_config
+from tools.mock_cloud import CONFIG_KEY, PROJECT, PlanResult, RecordedResource, read_yaml, run_program, stack_config
 from tools.policy_config import declared_members
+
+EXIT_OK, EXIT_VIOLATION, EXIT_CONFIG, EXIT_INTERNAL = 0, 1, 2, 3
 
 # (resource type, input holding a policy document) -> (what it is, size limit in characters)
 DOCUMENTS: dict[tuple[str, str], tuple[str, int]] = {
@@ -115,6 +123,25 @@ def report(result: PlanResult, gate: GateResult | None = None, trust_limit: int 
     return document
 
 
+def _plan(root: Path, stack: str, example: bool) -> tuple[dict[str, Any], PlanResult]:
+    """Stack config and plan of this project's program, or of an example (Python or YAML program)."""
+    config = stack_config(stack, root)
+    if not example:
+        return config, run_program(stack, config, program=root / "__main__.py")
+    project_file = read_yaml(root / "Pulumi.yaml")
+    project = str(project_file.get("name") or PROJECT) if isinstance(project_file, dict) else PROJECT
+    if isinstance(project_file, dict) and yaml_program.is_yaml_program(project_file):
+        body = partial(yaml_program.run, project_file, project)
+        return config, run_program(stack, config, project=project, body=body)
+    return config, run_program(stack, config, program=root / "__main__.py", project=project)
+
+
+def _example_policy_config(example: Path) -> Path | None:
+    """An example's own pack config (its declared deployers), when it ships one."""
+    path = example / "policy-config.json"
+    return path if path.is_file() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--stack", default=os.environ.get("STACK", "dev"))
@@ -127,18 +154,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-gate", action="store_true", help="skip the policy pack")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
+    parser.add_argument(
+        "--example", type=Path, help="plan the program in this examples/ folder (its Pulumi.<stack>.yaml)"
+    )
     args = parser.parse_args(argv)
     try:
-        config = stack_config(args.stack, args.root)
-        policy_config = json.loads(Path(args.policy_config).read_text()) if args.policy_config else {}
-        result = run_program(args.stack, config, program=args.root / "__main__.py")
+        config, result = _plan(args.example or args.root, args.stack, args.example is not None)
+        policy_config_file = args.policy_config or (args.example and _example_policy_config(args.example))
+        policy_config = json.loads(Path(policy_config_file).read_text()) if policy_config_file else {}
     except (pulumi.RunError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    federation = load_config(config[CONFIG_KEY])
-    trust_limit = federation.limits.trust_policy_chars
+        return EXIT_CONFIG
+    federation = load_config(config[CONFIG_KEY]) if CONFIG_KEY in config else None
+    trust_limit = federation.limits.trust_policy_chars if federation else LimitsConfig().trust_policy_chars
     policy_config.setdefault("gsf025-document-size-limits", {"trustPolicyChars": trust_limit})
-    for policy, settings in declared_members(federation).items():
+    for policy, settings in (declared_members(federation) if federation else {}).items():
         policy_config.setdefault(policy, settings)
     print(render_text(result, trust_limit))
     gate = None
@@ -152,8 +182,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         Path(args.report).write_text(json.dumps(report(result, gate, trust_limit), indent=2) + "\n")
         print(f"Report written to {args.report}")
-    return 1 if gate is not None and gate.mandatory else 0
+    return EXIT_VIOLATION if gate is not None and gate.mandatory else EXIT_OK
+
+
+def run_cli() -> int:
+    """`main` for the command line: an unexpected failure exits 3 with its traceback, so that 1 always
+    means a policy violation and 2 always a configuration error."""
+    try:
+        return main()
+    except Exception:
+        traceback.print_exc()
+        print("internal error: the plan itself failed (please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli())

@@ -85,7 +85,23 @@ def _format_error(error: Any) -> str:
         message = "unknown key (check the spelling; see the config reference in README.md)"
     elif error["type"] == "missing":
         message = "is required"
+    elif error["type"] == "string_type" and isinstance(error.get("input"), int | float):
+        message = (
+            f"must be a string, but YAML read the number {error['input']!r}: quote it "
+            '(e.g. account_id: "011122223333"), or leading zeros are lost'
+        )
     return f"{_format_location(tuple(error['loc']))}: {message}"
+
+
+def _own_errors(errors: list[Any]) -> list[Any]:
+    """Drop a container's "too short" error when an entry inside it failed: the entry is the cause."""
+    failed_inside = [tuple(e["loc"]) for e in errors]
+    return [
+        e
+        for e in errors
+        if e["type"] != "too_short"
+        or not any(loc[: len(e["loc"])] == tuple(e["loc"]) and len(loc) > len(e["loc"]) for loc in failed_inside)
+    ]
 
 
 def load_config(raw: Any) -> FederationConfig:
@@ -95,7 +111,7 @@ def load_config(raw: Any) -> FederationConfig:
     try:
         config = FederationConfig.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError([_format_error(e) for e in error.errors()]) from None
+        raise ConfigError([_format_error(e) for e in _own_errors(error.errors())]) from None
     problems = _cross_field_problems(config)
     if not problems:
         problems = budget_problems(config)  # measures documents, so it needs a consistent config

@@ -286,9 +286,13 @@ def check_role_name(value: str) -> str:
 def check_revocation_instant(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must carry a timezone, e.g. 2026-11-23T10:00:00Z")
-    if value > datetime.now(UTC) + timedelta(minutes=5):
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range: give a real instant such as 2026-11-23T10:00:00Z") from None
+    if instant > datetime.now(UTC) + timedelta(minutes=5):
         raise ValueError("must not be in the future: it would also refuse the sessions you issue next")
-    return value.astimezone(UTC)
+    return instant
 
 
 @_text
