@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pulumi
 import pytest
 
-from tools.mock_cloud import engine_urn, run_program, stack_config
+from gcp_s3_federation import FederatedWorkload, load_config
+from gcp_s3_federation.documents import GOOGLE_PROVIDER
+from gcp_s3_federation.stack import workload_args
+from tools.mock_cloud import engine_urn, run_program, run_under_mocks, stack_config
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "deployed_urns.json").read_text())
 
@@ -36,3 +41,26 @@ def test_urns_are_the_engines() -> None:
     assert engine_urn("dev", "p", inner, "aws:iam/role:Role", "a") == (
         "urn:pulumi:dev::p::x:index:Outer$x:index:Inner$aws:iam/role:Role::a"
     )
+
+
+def test_a_workload_inside_another_component_is_aliased_under_its_own_urn(dev_federation: dict[str, Any]) -> None:
+    config = load_config(dev_federation)
+    spec = next(w for w in config.workloads if w.name == "nightly-etl")
+    key_arn = "arn:aws:kms:eu-west-1:111122223333:key/0b6c1f5e-7d2a-4c4e-9a51-2f3e8d9c1a7b"
+
+    def team() -> None:
+        outer = pulumi.ComponentResource("acme:index:Team", "data")
+        args = workload_args(config, spec, GOOGLE_PROVIDER, {b.name: key_arn for b in config.buckets})
+        FederatedWorkload(spec.name, args, opts=pulumi.ResourceOptions(parent=outer))
+
+    result = run_under_mocks(team, "dev")
+    old = "urn:pulumi:dev::gcp-s3-federation::acme:index:Team$gcp-s3-federation:index:FederatedWorkload$"
+    aliases = {alias for r in result.resources for alias in r.aliases}
+    moved = {
+        "WorkloadServiceAccount$gcp:serviceaccount/account:Account::nightly-etl",
+        "WorkloadServiceAccount$gcp:serviceaccount/iAMPolicy:IAMPolicy::nightly-etl-iam",
+        "WorkloadServiceAccount$gcp:projects/iAMMember:IAMMember::nightly-etl-dataproc-worker",
+        "FederatedRole$aws:iam/role:Role::nightly-etl",
+        "PrefixAccessPolicy$aws:iam/rolePolicy:RolePolicy::nightly-etl",
+    }
+    assert {f"{old}gcp-s3-federation:index:{urn}" for urn in moved} <= aliases

@@ -17,6 +17,7 @@ from .fields import (
     check_session_duration,
     check_session_name,
 )
+from .placement import ChildOptions, children_of
 from .validation import validate_args
 
 REVOCATION_POLICY_NAME = "revoke-older-sessions"
@@ -54,16 +55,16 @@ class FederatedRole(pulumi.ComponentResource):
     def __init__(self, name: str, args: FederatedRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = validate_args("FederatedRole", args, ARGUMENT_RULES)
         super().__init__("gcp-s3-federation:index:FederatedRole", name, None, opts)
-        role, self.trust_policy = declare_federated_role(name, args, pulumi.ResourceOptions(parent=self))
+        role, self.trust_policy = declare_federated_role(name, args, children_of(self))
         self.arn = role.arn
         self.role_name = role.name
         self.register_outputs({"arn": self.arn, "role_name": self.role_name, "trust_policy": self.trust_policy})
 
 
 def declare_federated_role(
-    name: str, args: FederatedRoleArgs, opts: pulumi.ResourceOptions
+    name: str, args: FederatedRoleArgs, child: ChildOptions
 ) -> tuple[aws.iam.Role, pulumi.Output[str]]:
-    """The role and, when asked, its revoke-older-sessions policy, with `opts` (arguments already
+    """The role and, when asked, its revoke-older-sessions policy, placed by `child` (arguments already
     validated); returns the role and its rendered trust policy. `FederatedWorkload` declares these
     directly, without the component layer."""
     audience, session_name = args["audience"], args["session_name"]
@@ -84,7 +85,7 @@ def declare_federated_role(
         max_session_duration=args.get("max_session_duration", DEFAULT_SESSION_SECONDS),
         permissions_boundary=args.get("permissions_boundary_arn"),
         tags=args.get("tags", {}),
-        opts=opts,
+        opts=child(aws.iam.Role, name),
     )
     issued_before = args.get("sessions_issued_before")
     if issued_before is not None:
@@ -93,6 +94,6 @@ def declare_federated_role(
             name=REVOCATION_POLICY_NAME,
             role=role.name,
             policy=render(revoke_sessions_policy(issued_before)),
-            opts=opts,
+            opts=child(aws.iam.RolePolicy, f"{name}-revocation"),
         )
     return role, trust_policy

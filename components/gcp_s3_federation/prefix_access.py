@@ -14,6 +14,7 @@ from .fields import (
     kms_key_rule,
     partition_for_region,
 )
+from .placement import ChildOptions, children_of
 from .validation import Rule, validate_args
 
 POLICY_NAME = "s3-prefix-access"
@@ -39,12 +40,12 @@ class PrefixAccessPolicy(pulumi.ComponentResource):
         rules = {"region": check_aws_region, "role_name": check_role_name, **argument_rules(args.get("region"))}
         args = validate_args("PrefixAccessPolicy", args, rules)
         super().__init__("gcp-s3-federation:index:PrefixAccessPolicy", name, None, opts)
-        self.policy = declare_prefix_access(name, args, pulumi.ResourceOptions(parent=self))
+        self.policy = declare_prefix_access(name, args, children_of(self))
         self.register_outputs({"policy": self.policy})
 
 
-def declare_prefix_access(name: str, args: PrefixAccessPolicyArgs, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
-    """The role's inline prefix-access policy, with `opts` (arguments already validated); returns the
+def declare_prefix_access(name: str, args: PrefixAccessPolicyArgs, child: ChildOptions) -> pulumi.Output[str]:
+    """The role's inline prefix-access policy, placed by `child` (arguments already validated); returns the
     rendered document. `FederatedWorkload` declares it directly, without the component layer."""
     grants, region = args["grants"], args["region"]
     policy = pulumi.Output.all(*[g["kms_key_arn"] for g in grants]).apply(
@@ -65,5 +66,7 @@ def declare_prefix_access(name: str, args: PrefixAccessPolicyArgs, opts: pulumi.
             )
         )
     )
-    aws.iam.RolePolicy(name, name=POLICY_NAME, role=args["role_name"], policy=policy, opts=opts)
+    aws.iam.RolePolicy(
+        name, name=POLICY_NAME, role=args["role_name"], policy=policy, opts=child(aws.iam.RolePolicy, name)
+    )
     return policy

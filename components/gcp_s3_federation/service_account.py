@@ -9,6 +9,7 @@ from .args import WorkloadServiceAccountArgs
 from .fields import check_environment, check_gcp_project, check_service_account_id, check_workload_kind
 from .gcp_iam import service_account_email, service_account_policy
 from .naming import MANAGED_BY
+from .placement import ChildOptions, children_of
 from .validation import validate_args
 
 # Project roles each workload kind needs to run at all; nothing else is granted.
@@ -45,7 +46,7 @@ class WorkloadServiceAccount(pulumi.ComponentResource):
         }
         args = validate_args("WorkloadServiceAccount", args, rules)
         super().__init__("gcp-s3-federation:index:WorkloadServiceAccount", name, None, opts)
-        account = declare_service_account(name, args, pulumi.ResourceOptions(parent=self))
+        account = declare_service_account(name, args, children_of(self))
         self.email = account.email
         self.unique_id = account.unique_id
         self.member = iam_member(account)
@@ -66,16 +67,17 @@ def iam_member(account: gcp.serviceaccount.Account) -> pulumi.Output[str]:
 
 
 def declare_service_account(
-    name: str, args: WorkloadServiceAccountArgs, opts: pulumi.ResourceOptions
+    name: str, args: WorkloadServiceAccountArgs, child: ChildOptions
 ) -> gcp.serviceaccount.Account:
     """The account (or the adopted one), its authoritative IAM policy and the project roles its kind
-    needs, with `opts` (arguments already validated). `FederatedWorkload` declares these directly,
+    needs, placed by `child` (arguments already validated). `FederatedWorkload` declares these directly,
     without the component layer."""
     project, environment = args["project"], args["environment"]
     account: gcp.serviceaccount.Account
     if args.get("adopt_existing", False):
         email = service_account_email(args["account_id"], project)
-        account = gcp.serviceaccount.Account.get(name, f"projects/{project}/serviceAccounts/{email}", opts=opts)
+        account_id = f"projects/{project}/serviceAccounts/{email}"
+        account = gcp.serviceaccount.Account.get(name, account_id, opts=child(gcp.serviceaccount.Account, name))
     else:
         account = gcp.serviceaccount.Account(
             name,
@@ -84,17 +86,21 @@ def declare_service_account(
             display_name=f"{name} (S3 federation, {environment})",
             # Service accounts take no labels; the description carries them instead.
             description=f"environment={environment} workload={name} managed-by={MANAGED_BY}",
-            opts=opts,
+            opts=child(gcp.serviceaccount.Account, name),
         )
     gcp.serviceaccount.IAMPolicy(
-        f"{name}-iam", service_account_id=account.name, policy_data=service_account_policy_json(args), opts=opts
+        f"{name}-iam",
+        service_account_id=account.name,
+        policy_data=service_account_policy_json(args),
+        opts=child(gcp.serviceaccount.IAMPolicy, f"{name}-iam"),
     )
     for role in PROJECT_ROLES_BY_KIND[args["kind"]]:
+        member_name = f"{name}-{role.removeprefix('roles/').replace('.', '-')}"
         gcp.projects.IAMMember(
-            f"{name}-{role.removeprefix('roles/').replace('.', '-')}",
+            member_name,
             project=project,
             role=role,
             member=iam_member(account),
-            opts=opts,
+            opts=child(gcp.projects.IAMMember, member_name),
         )
     return account

@@ -51,12 +51,10 @@ def build_stack(config: FederationConfig) -> dict[str, Any]:
         buckets[bucket_spec.name] = SecureBucket(bucket_spec.name, bucket_args, opts=on_aws)
 
     provider_mode = config.trust.mode == "oidc-provider"
-    principal: pulumi.Output[str]
+    principal: pulumi.Input[str] = GOOGLE_PROVIDER  # a plain value: no Output to resolve per workload
     resolve_principal: Callable[[pulumi.Output[str]], None] | None = None
     if provider_mode:
         principal, resolve_principal = pulumi.deferred_output()
-    else:
-        principal = pulumi.Output.from_input(GOOGLE_PROVIDER)
 
     guard_args: GcpTrustGuardArgs = {
         "project": config.gcp.project,

@@ -28,6 +28,7 @@ from .fields import (
     check_workload_kind,
 )
 from .naming import aws_tags, gcp_labels, role_name, session_name
+from .placement import moved_out_of, root_child_urn
 from .prefix_access import argument_rules, declare_prefix_access
 from .service_account import declare_service_account, service_account_policy_json
 from .validation import ArgumentError, Rule, validate_args
@@ -50,6 +51,7 @@ ARGUMENT_RULES: dict[str, Rule] = {
 }
 
 
+FEDERATED_WORKLOAD = "gcp-s3-federation:index:FederatedWorkload"
 # The component layers a workload's resources sat in before they became its direct children.
 WORKLOAD_SERVICE_ACCOUNT = "gcp-s3-federation:index:WorkloadServiceAccount"
 FEDERATED_ROLE = "gcp-s3-federation:index:FederatedRole"
@@ -103,8 +105,10 @@ class FederatedWorkload(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FederatedWorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = _validated(name, args)
-        super().__init__("gcp-s3-federation:index:FederatedWorkload", name, None, opts)
+        super().__init__(FEDERATED_WORKLOAD, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Its own URN, known now unless a parent was given (then once that parent's URN resolves).
+        own_urn = self.urn if opts is not None and opts.parent is not None else root_child_urn(FEDERATED_WORKLOAD, name)
         environment, project, audience = args["environment"], args["gcp_project"], args["audience"]
         aws_region, gcp_region = args["aws_region"], args.get("gcp_region", "")
         session = session_name(args["service_account_id"], project)
@@ -117,7 +121,9 @@ class FederatedWorkload(pulumi.ComponentResource):
             "token_creators": args.get("token_creators", []),
             "adopt_existing": args.get("adopt_service_account", False),
         }
-        account = declare_service_account(name, account_args, self._moved_from(WORKLOAD_SERVICE_ACCOUNT, name))
+        account = declare_service_account(
+            name, account_args, moved_out_of(self, own_urn, WORKLOAD_SERVICE_ACCOUNT, name)
+        )
         unique_id_rule = {"service_account_unique_id": ROLE_ARGUMENT_RULES["service_account_unique_id"]}
         role_args = FederatedRoleArgs(
             role_name=role_name(environment, name),
@@ -135,11 +141,11 @@ class FederatedWorkload(pulumi.ComponentResource):
         if "sessions_issued_before" in args:
             role_args["sessions_issued_before"] = args["sessions_issued_before"]
         role_args = validate_args("FederatedRole", role_args, unique_id_rule)  # the rest is checked above
-        role, _ = declare_federated_role(name, role_args, self._moved_from(FEDERATED_ROLE, name))
+        role, _ = declare_federated_role(name, role_args, moved_out_of(self, own_urn, FEDERATED_ROLE, name))
         declare_prefix_access(
             name,
             {"role_name": role.name, "grants": args["grants"], "region": aws_region},
-            self._moved_from(PREFIX_ACCESS_POLICY, name),
+            moved_out_of(self, own_urn, PREFIX_ACCESS_POLICY, name),
         )
         self.role_arn = role.arn
         self.service_account_email = account.email
@@ -205,10 +211,3 @@ class FederatedWorkload(pulumi.ComponentResource):
                 "environment_variables": self.environment_variables,
             }
         )
-
-    def _moved_from(self, component_type: str, name: str) -> pulumi.ResourceOptions:
-        """Options for children that used to sit in a `component_type` component named `name` under
-        this workload: parented here, aliased to that former parent (the engine's URN of a child is
-        its parent's URN type chain + `$` + its own type)."""
-        former_parent = self.urn.apply(lambda urn: f"{urn.rsplit('::', 1)[0]}${component_type}::{name}")
-        return pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=former_parent)])
