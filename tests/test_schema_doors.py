@@ -240,6 +240,12 @@ FIELDS = (
         _values("", " ", "my image:1"),
     ),
     Field(
+        "Cloud Run ingress",
+        "workloads[0].cloud_run.ingress",
+        ((FederatedWorkload, "cloud_run.ingress"), (CloudRunService, "service.ingress")),
+        _values("INGRESS_TRAFFIC_PUBLIC", "all", ""),
+    ),
+    Field(
         "permissions boundary",
         "permissions_boundary_arn",
         ((FederatedRole, "permissions_boundary_arn"), (FederatedWorkload, "permissions_boundary_arn")),

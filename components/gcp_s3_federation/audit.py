@@ -7,7 +7,13 @@ import pulumi_aws as aws
 
 from .args import AuditTrailArgs
 from .documents import audit_log_bucket_policy, audit_log_key_policy, bucket_arn, render, trail_arn
-from .fields import check_aws_account, check_aws_region, check_bucket_name, partition_for_region
+from .fields import (
+    DEFAULT_AUDIT_RETENTION_DAYS,
+    check_aws_account,
+    check_aws_region,
+    check_bucket_name,
+    partition_for_region,
+)
 from .secure_bucket import KEY_DELETION_WINDOW_DAYS, harden_bucket
 from .validation import validate_args
 
@@ -76,7 +82,7 @@ class AuditTrail(pulumi.ComponentResource):
                     "id": "expire-audit-logs",
                     "status": "Enabled",
                     "filter": {"prefix": ""},
-                    "expiration": {"days": args.get("retention_days", 400)},
+                    "expiration": {"days": args.get("retention_days", DEFAULT_AUDIT_RETENTION_DAYS)},
                     "noncurrent_version_expiration": {"noncurrent_days": 30},
                 }
             ],

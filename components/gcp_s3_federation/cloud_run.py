@@ -6,10 +6,24 @@ import pulumi
 import pulumi_gcp as gcp
 
 from .args import CloudRunServiceArgs
-from .fields import check_gcp_project, check_gcp_region, check_image
+from .fields import (
+    DEFAULT_DELETION_PROTECTION,
+    DEFAULT_INGRESS,
+    DEFAULT_MAX_INSTANCES,
+    DEFAULT_MIN_INSTANCES,
+    check_gcp_project,
+    check_gcp_region,
+    check_image,
+    check_ingress,
+)
 from .validation import validate_args
 
-ARGUMENT_RULES = {"project": check_gcp_project, "region": check_gcp_region, "service.image": check_image}
+ARGUMENT_RULES = {
+    "project": check_gcp_project,
+    "region": check_gcp_region,
+    "service.image": check_image,
+    "service.ingress": check_ingress,
+}
 
 
 def bring_your_own_command(service: str, region: str, email: str, environment: Mapping[str, str]) -> str:
@@ -43,14 +57,14 @@ class CloudRunService(pulumi.ComponentResource):
             name=name,
             project=args["project"],
             location=args["region"],
-            ingress=options.get("ingress", "INGRESS_TRAFFIC_INTERNAL_ONLY"),
-            deletion_protection=options.get("deletion_protection", True),
+            ingress=options.get("ingress", DEFAULT_INGRESS),
+            deletion_protection=options.get("deletion_protection", DEFAULT_DELETION_PROTECTION),
             labels=args.get("labels", {}),
             template={
                 "service_account": args["service_account_email"],
                 "scaling": {
-                    "min_instance_count": options.get("min_instances", 0),
-                    "max_instance_count": options.get("max_instances", 10),
+                    "min_instance_count": options.get("min_instances", DEFAULT_MIN_INSTANCES),
+                    "max_instance_count": options.get("max_instances", DEFAULT_MAX_INSTANCES),
                 },
                 "containers": [{"image": options["image"], "envs": envs}],
             },

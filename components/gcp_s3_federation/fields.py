@@ -22,6 +22,14 @@ MAX_SESSION_SECONDS = 43200
 DEFAULT_SESSION_SECONDS = MIN_SESSION_SECONDS
 MAX_OIDC_CLIENT_IDS = 100
 
+# Defaults used by both the config models and the components (one home each).
+Ingress = Literal["INGRESS_TRAFFIC_ALL", "INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"]
+DEFAULT_INGRESS: Ingress = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+DEFAULT_MIN_INSTANCES = 0
+DEFAULT_MAX_INSTANCES = 10
+DEFAULT_DELETION_PROTECTION = True
+DEFAULT_AUDIT_RETENTION_DAYS = 400
+
 Access = Literal["read", "write", "read-write"]
 """One access level type for the config models, the component arguments and the documents."""
 WorkloadKind = Literal["cloud-run", "dataproc", "service-account-only"]
@@ -341,6 +349,7 @@ def kms_key_rule(region: Any, account_id: Any = None) -> Callable[[Any], str]:
 
 check_access = check_choice(get_args(Access))
 check_workload_kind = check_choice(get_args(WorkloadKind))
+check_ingress = check_choice(get_args(Ingress))
 
 
 Environment = Annotated[str, AfterValidator(check_environment)]
@@ -348,6 +357,7 @@ WorkloadName = Annotated[str, AfterValidator(check_workload_name)]
 ServiceAccountId = Annotated[str, AfterValidator(check_service_account_id)]
 AccessLevel = Annotated[Access, BeforeValidator(check_access)]
 Kind = Annotated[WorkloadKind, BeforeValidator(check_workload_kind)]
+IngressSetting = Annotated[Ingress, BeforeValidator(check_ingress)]
 GcpRegion = Annotated[str, AfterValidator(check_gcp_region)]
 Image = Annotated[str, AfterValidator(check_image)]
 RevocationInstant = Annotated[datetime, AfterValidator(check_revocation_instant)]

@@ -8,6 +8,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .fields import (
+    DEFAULT_AUDIT_RETENTION_DAYS,
+    DEFAULT_DELETION_PROTECTION,
+    DEFAULT_INGRESS,
+    DEFAULT_MAX_INSTANCES,
+    DEFAULT_MIN_INSTANCES,
     DEFAULT_SESSION_SECONDS,
     AccessLevel,
     Audience,
@@ -19,6 +24,7 @@ from .fields import (
     GcpRegion,
     IamMember,
     Image,
+    IngressSetting,
     KeyCreationConstraint,
     Kind,
     KmsKeyArn,
@@ -172,12 +178,12 @@ class CloudRunConfig(_Model):
     """A Cloud Run v2 service for a `cloud-run` workload (omit it to bring your own service)."""
 
     image: Image = Field(description="Container image, e.g. europe-docker.pkg.dev/p/r/app:1.2.3.")
-    ingress: Literal[
-        "INGRESS_TRAFFIC_ALL", "INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
-    ] = Field(default="INGRESS_TRAFFIC_INTERNAL_ONLY", description="Who may reach the service.")
-    min_instances: int = Field(default=0, ge=0, le=1000, description="Minimum instances (0 scales to zero).")
-    max_instances: int = Field(default=10, ge=1, le=1000, description="Maximum instances.")
-    deletion_protection: bool = Field(default=True, description="Refuse to delete the service.")
+    ingress: IngressSetting = Field(default=DEFAULT_INGRESS, description="Who may reach the service.")
+    min_instances: int = Field(
+        default=DEFAULT_MIN_INSTANCES, ge=0, le=1000, description="Minimum instances (0 scales to zero)."
+    )
+    max_instances: int = Field(default=DEFAULT_MAX_INSTANCES, ge=1, le=1000, description="Maximum instances.")
+    deletion_protection: bool = Field(default=DEFAULT_DELETION_PROTECTION, description="Refuse to delete the service.")
 
     @model_validator(mode="after")
     def _scaling(self) -> CloudRunConfig:
@@ -308,7 +314,9 @@ class AuditConfig(_Model):
     """Object-level audit: a CloudTrail trail with S3 data events for this stack's buckets."""
 
     cloudtrail: bool = Field(default=True, description="Create the trail and its hardened log bucket.")
-    retention_days: int = Field(default=400, ge=90, le=3650, description="Days before log objects expire.")
+    retention_days: int = Field(
+        default=DEFAULT_AUDIT_RETENTION_DAYS, ge=90, le=3650, description="Days before log objects expire."
+    )
 
 
 class LimitsConfig(_Model):

@@ -17,6 +17,7 @@ from .fields import (
     check_gcp_project,
     check_gcp_region,
     check_image,
+    check_ingress,
     check_permissions_boundary_arn,
     check_principal,
     check_revocation_text,
@@ -48,6 +49,7 @@ ARGUMENT_RULES: dict[str, Rule] = {
     "gcp_region": check_gcp_region,
     "sessions_issued_before": check_revocation_text,
     "cloud_run.image": check_image,
+    "cloud_run.ingress": check_ingress,
 }
 
 
