@@ -4,6 +4,8 @@ the same rule, naming the field, before any resource exists. One generator drive
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -27,7 +29,7 @@ from gcp_s3_federation import (
 from gcp_s3_federation.config import ConfigError, load_config
 from gcp_s3_federation.fields import partition_for_region
 from gcp_s3_federation.validation import ArgumentError
-from tools.mock_cloud import CONFIG_KEY, CloudMocks, run_under_mocks, stack_config
+from tools.mock_cloud import CONFIG_KEY, CloudMocks, run_program, run_under_mocks, stack_config
 
 ACCOUNT = "111122223333"
 KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/0f0e0d0c-0b0a-4909-8807-060504030201"
@@ -370,3 +372,27 @@ def test_partition_reaches_every_arn(region: str, partition: str) -> None:
     arns = [word for word in rendered.replace('"', " ").replace("'", " ").split() if word.startswith("arn:")]
     assert arns
     assert all(arn.startswith(f"arn:{partition}:") for arn in arns), sorted(set(arns))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize(("region", "partition"), [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")])
+def test_whole_stack_in_another_partition_renders_no_aws_arn(stack: str, region: str, partition: str) -> None:
+    config = copy.deepcopy(stack_config(stack))
+    federation = config[CONFIG_KEY]
+    federation["aws"]["region"] = region
+
+    def moved(arn: str) -> str:
+        return re.sub(r"^arn:aws:kms:[a-z0-9-]+:", f"arn:{partition}:kms:{region}:", arn).replace(
+            "arn:aws:", f"arn:{partition}:"
+        )
+
+    for bucket in federation["buckets"]:
+        if bucket.get("kms_key_arn"):
+            bucket["kms_key_arn"] = moved(bucket["kms_key_arn"])
+    if federation.get("permissions_boundary_arn"):
+        federation["permissions_boundary_arn"] = moved(federation["permissions_boundary_arn"])
+    federation["admin_principal_arns"] = [moved(a) for a in federation.get("admin_principal_arns", [])]
+    result = run_program(stack, config)
+    rendered = json.dumps([r.inputs for r in result.custom_resources]) + json.dumps(result.outputs)
+    assert f"arn:{partition}:" in rendered
+    assert re.findall(r"arn:aws:[a-z0-9-]*:[^\"\s,]*", rendered) == []

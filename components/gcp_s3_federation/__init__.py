@@ -28,6 +28,7 @@ from .prefix_access import PrefixAccessPolicy
 from .secure_bucket import SecureBucket
 from .service_account import WorkloadServiceAccount
 from .stack import build_stack
+from .validation import ArgumentError
 from .workload import FederatedWorkload
 
 __version__ = "0.1.0"
@@ -48,6 +49,7 @@ COMPONENTS = (
 
 __all__ = [
     "COMPONENTS",
+    "ArgumentError",
     "AuditTrail",
     "AuditTrailArgs",
     "CloudRunOptions",
