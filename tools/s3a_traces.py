@@ -21,6 +21,11 @@ method in apache/hadoop (hadoop-tools/hadoop-aws/src/main/java/org/apache/hadoop
 - Hadoop 3.3.6 only: `S3AFileSystem.deleteUnnecessaryFakeDirectories` after every write (directory
   marker policy `delete`, the 3.3 default; 3.4 defaults to `keep`, 3.5 always keeps: hadoop-aws
   `directory_markers.md`): one DeleteObjects of every parent `dir/` key up to the root, errors ignored.
+  The traces keep Hadoop's default; the Dataproc 2.x properties of this project set `keep`, which only
+  removes these requests.
+- `S3AFileSystem.initiateRename` + `impl.RenameOperation`: status of source and destination, HEAD and
+  CopyObject per object, then DELETE (a file) or DeleteObjects (a directory's objects and marker);
+  `OperationCallbacksImpl.finishRename` touches markers only when source and destination parents differ.
 - Committers (`commit/magic/MagicS3GuardCommitter`, `commit/AbstractS3ACommitter`, `commit/CommitOperations`,
   hadoop-aws `committers.md`): task output is a multipart upload to the final key, left pending (its
   `.pending` summary and a zero-byte marker are PUT under the magic path); task commit lists and reads
@@ -161,22 +166,46 @@ class Trace:
         self.put("{prefix}sub/", "S3AFileSystem.createFakeDirectory")
         self.parent_markers_deleted()
 
-    def rename_file(self, source_key: str, target_key: str) -> None:
-        source = "impl.RenameOperation / S3AFileSystem.initiateRename"
-        self.head(source_key, False, source)
-        self.head(target_key, True, source)
-        self.listing(f"{target_key}/", "/", 2, source)
+    def _copy(self, source_key: str, target_key: str) -> None:
         self.head(source_key, False, "S3AFileSystem.copyFile (getObjectMetadata)")
         self._add(
             "PUT",
             target_key,
-            "S3AFileSystem.copyFile",
+            "S3AFileSystem.copyFile (CopyObject; RequestFactoryImpl.newCopyObjectRequestBuilder)",
             headers={**SSE_HEADERS, "x-amz-copy-source": f"{{bucket}}/{source_key}"},
             status=200,
         )
-        self._add("DELETE", source_key, "impl.RenameOperation (delete the source)", status=204)
-        self.parent_markers_deleted()
-        self.listing("{prefix}", "/", 2, "S3AFileSystem.maybeCreateFakeParentDirectory", on_denied=IGNORED)
+
+    def rename_file(self, source_key: str, target_key: str) -> None:
+        """Within one directory: `finishRename` fixes markers only when the parents differ."""
+        source = "S3AFileSystem.initiateRename"
+        self.head(source_key, False, source)
+        self.head(target_key, True, source)
+        self.listing(f"{target_key}/", "/", 2, source)
+        self._copy(source_key, target_key)
+        self._add("DELETE", source_key, "impl.RenameOperation.renameFileToDest (deleteObjectAtPath)", status=204)
+
+    def rename_dir(self, source_dir: str, target_dir: str, children: list[str]) -> None:
+        """A directory rename in one parent (what Spark's FileOutputCommitter does at commit): list the
+        source, copy each object, bulk-delete the sources and the source marker."""
+        source = "S3AFileSystem.initiateRename"
+        self.head(source_dir, True, source)
+        self.listing(f"{source_dir}/", "/", 2, source)
+        self.head(target_dir, True, source)
+        self.listing(f"{target_dir}/", "/", 2, source)
+        self.listing(
+            f"{source_dir}/", None, None, "impl.RenameOperation.recursiveDirectoryRename (listFilesAndDirectoryMarkers)"
+        )
+        for child in children:
+            self._copy(f"{source_dir}/{child}", f"{target_dir}/{child}")
+        self._add(
+            "POST",
+            "",
+            "impl.RenameOperation.completeActiveCopiesAndDeleteSources (removeKeys)",
+            query={"delete": ""},
+            delete_keys=sorted([*(f"{source_dir}/{c}" for c in children), f"{source_dir}/"]),
+            status=200,
+        )
 
     def delete_recursive(self, key: str, children: list[str]) -> None:
         source = "S3AFileSystem.deleteWithoutCloseCheck + impl.DeleteOperation"
@@ -301,6 +330,13 @@ def flows() -> list[dict[str, Any]]:
             "rename of a file within the granted directory (copy + delete)",
             v33,
             lambda t: t.rename_file("{prefix}a.csv", "{prefix}b.csv"),
+        )
+        flow(
+            "rename_dir",
+            ("read", "write"),
+            "rename of a directory within the granted directory (list, copy each object, bulk delete)",
+            v33,
+            lambda t: t.rename_dir("{prefix}_temporary", "{prefix}final", ["part-0.csv", "part-1.csv"]),
         )
         flow(
             "delete_recursive",
