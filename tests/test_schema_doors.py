@@ -16,11 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gcp_s3_federation import (
+    COMPONENTS,
     AuditTrail,
     CloudRunService,
     DataprocCluster,
     FederatedRole,
     FederatedWorkload,
+    GcpTrustGuard,
     GoogleOidcProvider,
     PrefixAccessPolicy,
     SecureBucket,
@@ -52,6 +54,7 @@ VALID: dict[type[pulumi.ComponentResource], dict[str, Any]] = {
         "gcp_region": "europe-west1",
         "permissions_boundary_arn": f"arn:aws:iam::{ACCOUNT}:policy/boundary",
         "cloud_run": {"image": "europe-docker.pkg.dev/p/r/app:1"},
+        "deployers": ["group:release@acme.example"],
     },
     PrefixAccessPolicy: {"role_name": "gcpfed-dev-ingest-api", "grants": [GRANT], "region": "eu-west-1"},
     FederatedRole: {
@@ -69,6 +72,7 @@ VALID: dict[type[pulumi.ComponentResource], dict[str, Any]] = {
         "project": "acme-data-dev",
         "environment": "dev",
         "kind": "cloud-run",
+        "deployers": ["group:release@acme.example"],
     },
     SecureBucket: {
         "bucket": "acme-dev-lake",
@@ -104,6 +108,7 @@ VALID: dict[type[pulumi.ComponentResource], dict[str, Any]] = {
         "data_buckets": ["acme-dev-lake"],
     },
     GoogleOidcProvider: {"client_ids": ["gcp-s3-federation-dev"]},
+    GcpTrustGuard: {"project": "acme-data-dev", "key_creation_constraints": ["iam.disableServiceAccountKeyCreation"]},
 }
 
 
@@ -124,6 +129,10 @@ def _adopt_first_bucket(federation: dict[str, Any]) -> None:
 
 def _oidc_mode(federation: dict[str, Any]) -> None:
     federation["trust"]["mode"] = "oidc-provider"
+
+
+def _with_a_deployer(federation: dict[str, Any]) -> None:
+    federation["gcp"]["deployers"] = ["group:release@acme.example"]
 
 
 def _with_boundary_and_admins(federation: dict[str, Any]) -> None:
@@ -214,7 +223,12 @@ FIELDS = (
     Field(
         "GCP project",
         "gcp.project",
-        ((FederatedWorkload, "gcp_project"), (WorkloadServiceAccount, "project"), (CloudRunService, "project")),
+        (
+            (FederatedWorkload, "gcp_project"),
+            (WorkloadServiceAccount, "project"),
+            (CloudRunService, "project"),
+            (GcpTrustGuard, "project"),
+        ),
         _values("Acme", "abc", "1acme-data", "acme_data_dev"),
     ),
     Field(
@@ -246,6 +260,13 @@ FIELDS = (
         "workloads[0].cloud_run.ingress",
         ((FederatedWorkload, "cloud_run.ingress"), (CloudRunService, "service.ingress")),
         _values("INGRESS_TRAFFIC_PUBLIC", "all", ""),
+    ),
+    Field(
+        "deployer",
+        "gcp.deployers[0]",
+        ((FederatedWorkload, "deployers[0]"), (WorkloadServiceAccount, "deployers[0]")),
+        _values("allUsers", "allAuthenticatedUsers", "user:*", "alice@example.com", "deleted:user:a@b.c"),
+        _with_a_deployer,
     ),
     Field(
         "permissions boundary",
@@ -327,6 +348,10 @@ def test_both_doors_reject_identically_before_any_resource(field: Field, data: s
         assert error.rule == rule, (component.__name__, error.rule, rule)
         assert str(error).startswith(f"{component.__name__}({argument}={value!r}): {argument} ")
         assert registered == [], f"{component.__name__} registered {len(registered)} resources before failing"
+
+
+def test_every_public_component_is_driven() -> None:
+    assert set(COMPONENTS) == set(VALID)
 
 
 @pytest.mark.parametrize("component", list(VALID), ids=[c.__name__ for c in VALID])

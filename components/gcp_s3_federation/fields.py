@@ -75,6 +75,19 @@ _MEMBER_FORMS = (
 _PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 
 
+def _text(rule: Callable[[str], str]) -> Callable[[Any], str]:
+    """A string rule that first rejects non-strings with a message instead of a TypeError."""
+
+    @functools.wraps(rule)
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"must be a string, not {type(value).__name__}")
+        return rule(value)
+
+    return check
+
+
+@_text
 def check_iam_member(value: str) -> str:
     """Return `value` if it names exact principals; raise ValueError saying which forms are allowed."""
     if value in _PUBLIC_MEMBERS:
@@ -87,18 +100,6 @@ def check_iam_member(value: str) -> str:
             "or principal://... / principalSet://... (no wildcards)"
         )
     return value
-
-
-def _text(rule: Callable[[str], str]) -> Callable[[Any], str]:
-    """A string rule that first rejects non-strings with a message instead of a TypeError."""
-
-    @functools.wraps(rule)
-    def check(value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValueError(f"must be a string, not {type(value).__name__}")
-        return rule(value)
-
-    return check
 
 
 def partition_for_region(region: str) -> Partition:
@@ -350,6 +351,7 @@ def kms_key_rule(region: Any, account_id: Any = None) -> Callable[[Any], str]:
 check_access = check_choice(get_args(Access))
 check_workload_kind = check_choice(get_args(WorkloadKind))
 check_ingress = check_choice(get_args(Ingress))
+check_key_creation_constraint = check_choice(get_args(KeyCreationConstraint))
 
 
 Environment = Annotated[str, AfterValidator(check_environment)]

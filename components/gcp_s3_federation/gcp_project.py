@@ -4,6 +4,8 @@ import pulumi
 import pulumi_gcp as gcp
 
 from .args import GcpTrustGuardArgs
+from .fields import check_gcp_project, check_key_creation_constraint
+from .validation import validate_args
 
 TOKEN_MINTING_SERVICE = "iam.googleapis.com"
 """GenerateIdToken is logged by iamcredentials.googleapis.com, whose Data Access logs can only be turned
@@ -25,6 +27,8 @@ class GcpTrustGuard(pulumi.ComponentResource):
     """The names of the organization policies that forbid service-account keys."""
 
     def __init__(self, name: str, args: GcpTrustGuardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        rules = {"project": check_gcp_project, "key_creation_constraints[]": check_key_creation_constraint}
+        args = validate_args("GcpTrustGuard", args, rules)
         super().__init__("gcp-s3-federation:index:GcpTrustGuard", name, None, opts)
         project = args["project"]
         child = pulumi.ResourceOptions(parent=self)

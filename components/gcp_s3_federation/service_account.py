@@ -6,7 +6,13 @@ import pulumi
 import pulumi_gcp as gcp
 
 from .args import WorkloadServiceAccountArgs
-from .fields import check_environment, check_gcp_project, check_service_account_id, check_workload_kind
+from .fields import (
+    check_environment,
+    check_gcp_project,
+    check_iam_member,
+    check_service_account_id,
+    check_workload_kind,
+)
 from .gcp_iam import service_account_email, service_account_policy
 from .naming import MANAGED_BY
 from .placement import ChildOptions, children_of
@@ -43,6 +49,8 @@ class WorkloadServiceAccount(pulumi.ComponentResource):
             "project": check_gcp_project,
             "environment": check_environment,
             "kind": check_workload_kind,
+            "deployers[]": check_iam_member,
+            "token_creators[].member": check_iam_member,
         }
         args = validate_args("WorkloadServiceAccount", args, rules)
         super().__init__("gcp-s3-federation:index:WorkloadServiceAccount", name, None, opts)

@@ -16,6 +16,7 @@ from .fields import (
     check_environment,
     check_gcp_project,
     check_gcp_region,
+    check_iam_member,
     check_image,
     check_ingress,
     check_permissions_boundary_arn,
@@ -50,6 +51,8 @@ ARGUMENT_RULES: dict[str, Rule] = {
     "sessions_issued_before": check_revocation_text,
     "cloud_run.image": check_image,
     "cloud_run.ingress": check_ingress,
+    "deployers[]": check_iam_member,
+    "token_creators[].member": check_iam_member,
 }
 
 
