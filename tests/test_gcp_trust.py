@@ -246,5 +246,5 @@ def test_service_account_without_deployers_gets_an_empty_policy() -> None:
 
 
 def test_trust_guard_refuses_an_unknown_constraint() -> None:
-    with pytest.raises(Exception, match=r"key_creation_constraints: 'iam\.nope' is not one of"):
+    with pytest.raises(Exception, match=r"key_creation_constraints\[0\] must be one of iam\.managed"):
         run_under_mocks(lambda: GcpTrustGuard("g", {"project": "proj-a1", "key_creation_constraints": ["iam.nope"]}))

@@ -36,6 +36,7 @@ WorkloadKind = Literal["cloud-run", "dataproc", "service-account-only"]
 Partition = Literal["aws", "aws-us-gov", "aws-cn"]
 TokenCreatorRole = Literal["roles/iam.serviceAccountOpenIdTokenCreator", "roles/iam.serviceAccountTokenCreator"]
 KeyCreationConstraint = Literal["iam.managed.disableServiceAccountKeyCreation", "iam.disableServiceAccountKeyCreation"]
+"""The managed constraint (current) and the legacy boolean one (Google Cloud docs: Restrict service account usage)."""
 
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
 _WORKLOAD_NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")

@@ -13,8 +13,6 @@ on through iam.googleapis.com or allServices (Google Cloud docs: Service Account
 TOKEN_MINTING_LOG_TYPES = ("ADMIN_READ", "DATA_READ")
 """Google's page lists GenerateIdToken as ADMIN_READ; a partner edition of the same page lists DATA_READ,
 so both are on: a wrong guess must not lose the record."""
-KEY_CREATION_CONSTRAINTS = ("iam.managed.disableServiceAccountKeyCreation", "iam.disableServiceAccountKeyCreation")
-"""The managed constraint (current) and the legacy boolean one (Google Cloud docs: Restrict service account usage)."""
 
 
 class GcpTrustGuard(pulumi.ComponentResource):
@@ -44,10 +42,6 @@ class GcpTrustGuard(pulumi.ComponentResource):
             audited = TOKEN_MINTING_SERVICE
         policy_names = []
         for constraint in args.get("key_creation_constraints", []):
-            if constraint not in KEY_CREATION_CONSTRAINTS:
-                raise ValueError(
-                    f"key_creation_constraints: {constraint!r} is not one of {', '.join(KEY_CREATION_CONSTRAINTS)}"
-                )
             policy_names.append(f"projects/{project}/policies/{constraint}")
             gcp.orgpolicy.Policy(
                 f"{name}-{constraint.replace('.', '-')}",
