@@ -8,7 +8,15 @@ import pulumi
 import pulumi_gcp as gcp
 
 from .args import DataprocClusterArgs
-from .fields import check_audience, check_aws_region, check_gcp_project, check_gcp_region, check_session_name
+from .fields import (
+    DEFAULT_MACHINE_TYPE,
+    DEFAULT_NUM_WORKERS,
+    check_audience,
+    check_aws_region,
+    check_gcp_project,
+    check_gcp_region,
+    check_session_name,
+)
 from .s3a import DEFAULT_IMAGE_VERSION, REMOVED_DATAPROC_OPTIONS, TOKEN_FILE, image_line, s3a_properties
 from .validation import validate_args
 
@@ -129,11 +137,11 @@ class DataprocCluster(pulumi.ComponentResource):
                 "gce_cluster_config": gce,
                 "master_config": {
                     "num_instances": 1,
-                    "machine_type": options.get("master_machine_type", "n2-standard-4"),
+                    "machine_type": options.get("master_machine_type", DEFAULT_MACHINE_TYPE),
                 },
                 "worker_config": {
-                    "num_instances": options.get("num_workers", 2),
-                    "machine_type": options.get("worker_machine_type", "n2-standard-4"),
+                    "num_instances": options.get("num_workers", DEFAULT_NUM_WORKERS),
+                    "machine_type": options.get("worker_machine_type", DEFAULT_MACHINE_TYPE),
                 },
                 "software_config": {"image_version": image_version, "override_properties": properties},
                 "initialization_actions": [

@@ -29,6 +29,9 @@ DEFAULT_MIN_INSTANCES = 0
 DEFAULT_MAX_INSTANCES = 10
 DEFAULT_DELETION_PROTECTION = True
 DEFAULT_AUDIT_RETENTION_DAYS = 400
+ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
+DEFAULT_NUM_WORKERS = 2
+DEFAULT_MACHINE_TYPE = "n2-standard-4"
 
 Access = Literal["read", "write", "read-write"]
 """One access level type for the config models, the component arguments and the documents."""

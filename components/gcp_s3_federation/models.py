@@ -8,11 +8,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .fields import (
+    ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS,
     DEFAULT_AUDIT_RETENTION_DAYS,
     DEFAULT_DELETION_PROTECTION,
     DEFAULT_INGRESS,
+    DEFAULT_MACHINE_TYPE,
     DEFAULT_MAX_INSTANCES,
     DEFAULT_MIN_INSTANCES,
+    DEFAULT_NUM_WORKERS,
     DEFAULT_SESSION_SECONDS,
     AccessLevel,
     Audience,
@@ -138,7 +141,7 @@ class BucketConfig(_Model):
         "bucket has one policy and writing ours would replace the owner's.",
     )
     abort_incomplete_uploads_after_days: int = Field(
-        default=7,
+        default=ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS,
         ge=1,
         le=365,
         description="create mode: a lifecycle rule aborts multipart uploads still incomplete after this "
@@ -205,9 +208,9 @@ class DataprocConfig(_Model):
         description="Subnetwork (internal IPs only, so it needs Private "
         "Google Access and a NAT or PrivateLink route to S3 and STS).",
     )
-    num_workers: int = Field(default=2, ge=2, le=1000, description="Primary workers.")
-    master_machine_type: str = Field(default="n2-standard-4", description="Master machine type.")
-    worker_machine_type: str = Field(default="n2-standard-4", description="Worker machine type.")
+    num_workers: int = Field(default=DEFAULT_NUM_WORKERS, ge=2, le=1000, description="Primary workers.")
+    master_machine_type: str = Field(default=DEFAULT_MACHINE_TYPE, description="Master machine type.")
+    worker_machine_type: str = Field(default=DEFAULT_MACHINE_TYPE, description="Worker machine type.")
 
     @model_validator(mode="before")
     @classmethod

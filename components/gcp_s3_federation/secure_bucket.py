@@ -6,6 +6,7 @@ import pulumi_aws as aws
 from .args import SecureBucketArgs
 from .documents import bucket_arn, bucket_policy, kms_key_policy, render
 from .fields import (
+    ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS,
     check_aws_account,
     check_aws_region,
     check_bucket_name,
@@ -17,7 +18,6 @@ from .fields import (
 from .validation import validate_args
 
 KEY_DELETION_WINDOW_DAYS = 30
-ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 7
 
 
 def harden_bucket(
