@@ -23,6 +23,13 @@ $(VENV)/.dev-deps: $(VENV)/.plan-deps requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+# awscli v1 pins its own botocore, so the CLI whose requests the traces record lives in a venv of its own
+AWSCLI_VENV := .venv-awscli
+$(AWSCLI_VENV)/.deps: requirements-awscli.txt
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/pip install -q -r requirements-awscli.txt
+	touch $@
+
 ## plan: the STACK (default dev) planned offline under mocks; REPORT=path writes the JSON report;
 ## EXAMPLE=examples/<dir> plans that example (its Pulumi.example.yaml) instead.
 ## make exits 2 on any failure; `.venv/bin/python -m tools.plan` exits 0 ok, 1 violation, 2 config error.
@@ -48,8 +55,8 @@ typecheck: $(VENV)/.dev-deps
 	$(BIN)/mypy provider/__main__.py
 	$(BIN)/mypy examples/existing-bucket-cloud-run/__main__.py
 
-unit: $(VENV)/.dev-deps
-	$(BIN)/python -m pytest
+unit: $(VENV)/.dev-deps $(AWSCLI_VENV)/.deps
+	AWSCLI_PYTHON=$(CURDIR)/$(AWSCLI_VENV)/bin/python $(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(AWSCLI_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
