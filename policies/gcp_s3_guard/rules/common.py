@@ -190,24 +190,36 @@ class FederatedRole:
 
 def federated_roles(resources: Sequence[Resource]) -> list[FederatedRole]:
     """Roles that trust a web identity, linked to their inline policies, RolePolicy resources, managed
-    policy ARNs and policy attachments by role name (what `role`/`roles` hold once resolved)."""
+    policy ARNs and policy attachments by role name (what `role`/`roles` hold once resolved). One pass
+    indexes the policies and attachments by role name, so the cost stays linear in the stack's size."""
+    roles = [r for r in resources if r.type == ROLE and any(web_identity_statements(r))]
+    if not roles:
+        return []
+    inline: dict[str, list[Resource]] = {}
+    attached: dict[str, list[tuple[Resource, str]]] = {}
+    for resource in resources:
+        if resource.type == ROLE_POLICY:
+            inline.setdefault(str(resource.props.get("role")), []).append(resource)
+        for role_name in _attached_role_names(resource):
+            attached.setdefault(role_name, []).append((resource, str(resource.props.get("policyArn"))))
     found = []
-    for role in (r for r in resources if r.type == ROLE and any(web_identity_statements(r))):
+    for role in roles:
         name = str(role.props.get("name") or role.name)
-        carriers = [role, *(r for r in resources if r.type == ROLE_POLICY and str(r.props.get("role")) == name)]
+        carriers = [role, *inline.get(name, [])]
         documents = tuple((c, label, statement) for c in carriers for label, statement in allow_statements(c))
         managed = [(role, str(arn)) for arn in as_list(role.props.get("managedPolicyArns"))]
-        managed += [(a, str(a.props.get("policyArn"))) for a in resources if _attaches_to(a, name)]
+        managed += attached.get(name, [])
         found.append(FederatedRole(role, documents, tuple(managed)))
     return found
 
 
-def _attaches_to(resource: Resource, role_name: str) -> bool:
+def _attached_role_names(resource: Resource) -> list[str]:
+    """The role names a policy attachment attaches to (each once); none for other resources."""
     if resource.type == ROLE_POLICY_ATTACHMENT:
-        return str(resource.props.get("role")) == role_name
+        return [str(resource.props.get("role"))]
     if resource.type == POLICY_ATTACHMENT:
-        return role_name in [str(r) for r in as_list(resource.props.get("roles"))]
-    return False
+        return list(dict.fromkeys(str(r) for r in as_list(resource.props.get("roles"))))
+    return []
 
 
 def s3_arn_parts(arn: str) -> tuple[str, str] | None:
