@@ -17,7 +17,7 @@ from gcp_aws_credentials.doctor import Doctor, DoctorArgs
 from gcp_aws_credentials.evaluate import evaluate_condition
 from gcp_aws_credentials.explain import PlanDocuments, S3Request, explain_request, explain_trust
 from tools import plan
-from tools.loopback import FakeIam, FakeMetadata, aws_error_server, free_port
+from tools.loopback import FakeIam, FakeMetadata, aws_error_server, free_port, put_sse_kms_default
 from tools.mock_cloud import run_program, stack_config
 
 CLI = str(Path(sys.executable).parent / "gcp-aws-credentials")
@@ -276,17 +276,7 @@ def _lake(default_encryption: bool) -> tuple[str, str]:
     s3 = harness.client("s3")
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     if default_encryption:
-        s3.put_bucket_encryption(
-            Bucket=name,
-            ServerSideEncryptionConfiguration={
-                "Rules": [
-                    {
-                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
-                        "BucketKeyEnabled": True,
-                    }
-                ]
-            },
-        )
+        put_sse_kms_default(s3, name, key)
     return name, key
 
 

@@ -31,7 +31,7 @@ import botocore
 import s3transfer
 from botocore.config import Config
 
-from tools.loopback import start_moto
+from tools.loopback import put_sse_kms_default, start_moto
 from tools.request_recorder import RequestRecorder
 
 _CLIENT_MODULES = {"boto3": boto3, "botocore": botocore, "s3transfer": s3transfer}
@@ -155,17 +155,7 @@ def prepare_bucket(endpoint: str, bucket_key: bool = True) -> str:
                 s3.delete_object(Bucket=BUCKET, Key=item["Key"])
     else:
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    s3.put_bucket_encryption(
-        Bucket=BUCKET,
-        ServerSideEncryptionConfiguration={
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
-                    "BucketKeyEnabled": bucket_key,
-                }
-            ]
-        },
-    )
+    put_sse_kms_default(s3, BUCKET, key_arn, bucket_key)
     return key_arn
 
 

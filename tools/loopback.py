@@ -170,6 +170,21 @@ def aws_error_server(code: str, message: str, status: int = 403, s3: bool = Fals
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
+def put_sse_kms_default(s3: Any, bucket: str, key_arn: str, bucket_key: bool = True) -> None:
+    """Give a moto bucket the default encryption the stack renders: SSE-KMS under `key_arn`."""
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
+                    "BucketKeyEnabled": bucket_key,
+                }
+            ]
+        },
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
