@@ -151,25 +151,37 @@ def test_secure_bucket_created_is_hardened_and_retained() -> None:
     assert pab_urn in policy.dependencies
 
 
-@pytest.mark.parametrize(("manage", "expected"), [(False, []), (True, ["aws:s3/bucketPolicy:BucketPolicy"])])
-def test_secure_bucket_adopted_creates_nothing_but_optional_policy(manage: bool, expected: list[str]) -> None:
+SSE_CONFIG = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+
+
+@pytest.mark.parametrize(
+    ("manage", "expected"),
+    [(None, []), (False, []), (True, ["aws:s3/bucketPolicy:BucketPolicy", SSE_CONFIG])],
+)
+def test_secure_bucket_adopted_creates_nothing_but_optional_policy(manage: bool | None, expected: list[str]) -> None:
+    """Adopting writes no policy unless asked (like the stack config); when it does, it also pins the SSE-KMS
+    default that the policy relies on for writes without SSE headers, retained so a destroy never resets it."""
+
     def body() -> None:
-        bucket = SecureBucket(
-            "old",
-            SecureBucketArgs(
-                bucket="old",
-                account_id=ACCOUNT,
-                region="eu-west-1",
-                role_path="/p/",
-                existing_kms_key_arn=KEY,
-                manage_bucket_policy=manage,
-            ),
+        args = SecureBucketArgs(
+            bucket="old", account_id=ACCOUNT, region="eu-west-1", role_path="/p/", existing_kms_key_arn=KEY
         )
+        if manage is not None:
+            args["manage_bucket_policy"] = manage
+        bucket = SecureBucket("old", args)
         pulumi.export("key", bucket.kms_key_arn)
 
     result = run_under_mocks(body)
     assert _types(result) == expected
     assert result.outputs["key"] == KEY
+    if manage:
+        sse = _only(result, SSE_CONFIG)
+        assert sse.retain_on_delete
+        assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
+            "sseAlgorithm": "aws:kms",
+            "kmsMasterKeyId": KEY,
+        }
+        assert sse.urn in _only(result, "aws:s3/bucketPolicy:BucketPolicy").dependencies
 
 
 def test_oidc_provider_created_with_all_client_ids() -> None:

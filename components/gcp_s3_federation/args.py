@@ -89,7 +89,9 @@ class SecureBucketArgs(TypedDict):
     existing_kms_key_arn: NotRequired[str]
     """Adopt an existing bucket encrypted with this key: nothing about the bucket is created."""
     manage_bucket_policy: NotRequired[bool]
-    """Write the bucket policy (default true; an adopted bucket's policy would be replaced)."""
+    """Write the bucket policy (default: true when created, false when adopted, because it would replace the
+    owner's). On an adopted bucket it also sets the default encryption to SSE-KMS under the key (retained on
+    delete), which the policy relies on for writes without SSE headers."""
     admin_principal_arns: NotRequired[list[str]]
     """Break-glass role or user ARNs let past the path fence."""
     abort_incomplete_uploads_after_days: NotRequired[int]

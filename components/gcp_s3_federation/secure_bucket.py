@@ -43,7 +43,18 @@ def harden_bucket(
         restrict_public_buckets=True,
         opts=child,
     )
-    aws.s3.BucketServerSideEncryptionConfiguration(
+    sse_kms_default(name, bucket_id, kms_key_arn, child)
+    aws.s3.BucketVersioning(
+        f"{name}-versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}, opts=child
+    )
+    return public_access
+
+
+def sse_kms_default(
+    name: str, bucket_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> aws.s3.BucketServerSideEncryptionConfiguration:
+    """Default encryption SSE-KMS under the key's full ARN, with S3 Bucket Keys, SSE-C blocked."""
+    return aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption",
         bucket=bucket_id,
         rules=[
@@ -56,12 +67,8 @@ def harden_bucket(
                 "blocked_encryption_types": ["SSE-C"],
             }
         ],
-        opts=child,
+        opts=opts,
     )
-    aws.s3.BucketVersioning(
-        f"{name}-versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}, opts=child
-    )
-    return public_access
 
 
 def abort_incomplete_uploads_rule(days: int) -> dict[str, object]:
@@ -109,6 +116,8 @@ class SecureBucket(pulumi.ComponentResource):
         super().__init__("gcp-s3-federation:index:SecureBucket", name, None, opts)
         bucket, account_id, region, role_path = args["bucket"], args["account_id"], args["region"], args["role_path"]
         existing_kms_key_arn = args.get("existing_kms_key_arn")
+        # an adopted bucket has one policy, its owner's: ours replaces it only when asked (as the stack config does)
+        writes_policy = args.get("manage_bucket_policy", existing_kms_key_arn is None)
         admin_principal_arns = args.get("admin_principal_arns", [])
         tags = args.get("tags", {})
         partition = partition_for_region(region)
@@ -146,13 +155,18 @@ class SecureBucket(pulumi.ComponentResource):
         else:
             self.kms_key_arn = pulumi.Output.from_input(existing_kms_key_arn)
             self.bucket_name = pulumi.Output.from_input(bucket)
+            if writes_policy:
+                # Our policy lets writes without SSE headers through (multipart parts never carry them), so
+                # it is safe only over an SSE-KMS default under this key: declare it too, retained on delete
+                # so that removing the stack never resets the owner's bucket to SSE-S3.
+                depends.append(sse_kms_default(name, bucket, existing_kms_key_arn, retained))
         self.bucket_arn = pulumi.Output.from_input(bucket_arn(bucket, partition))
         self.bucket_policy = self.kms_key_arn.apply(
             lambda key_arn: render(
                 bucket_policy(bucket, key_arn, account_id, role_path, admin_principal_arns, partition=partition)
             )
         )
-        if args.get("manage_bucket_policy", True):
+        if writes_policy:
             aws.s3.BucketPolicy(
                 f"{name}-policy",
                 bucket=self.bucket_name,
