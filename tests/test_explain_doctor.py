@@ -292,7 +292,7 @@ def test_doctor_finds_an_adopted_bucket_without_sse_kms_default(metadata: FakeMe
     assert steps[-1].cause == "the bucket's default encryption is not SSE-KMS with the expected key"
 
 
-def _doctor(bucket: str, key: str, **changes: Any) -> list[Any]:
+def _doctor(bucket: str, key: str | None, **changes: Any) -> list[Any]:
     args = DoctorArgs(
         ROLE_ARN, "gcp-s3-federation-dev", bucket, "curated/daily/", "eu-west-1", kms_key_arn=key, write_probe=True
     )
@@ -387,16 +387,13 @@ def test_plan_fixture_is_the_dev_stack(documents: dict[str, PlanDocuments]) -> N
     assert documents["nightly-etl"].role_arn == live
 
 
-def test_doctor_write_probe_needs_the_key() -> None:
-    result = subprocess.run(
-        [CLI, "doctor", "--role-arn", ROLE_ARN, "--audience", "a", "--bucket", "b", "--prefix", "p/", "--write-probe"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
-        "gcp-aws-credentials: --write-probe needs --kms-key-arn: the bucket policy requires uploads to name the key"
+def test_doctor_write_probe_checks_the_key_only_when_given(metadata: FakeMetadata, lake: tuple[str, str]) -> None:
+    bucket, _ = lake
+    assert all(s.ok for s in _doctor(bucket, None)), "without --kms-key-arn: SSE-KMS under any key"
+    other = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    steps = _doctor(bucket, other)
+    assert (
+        not steps[-1].ok and steps[-1].cause == "the bucket's default encryption is not SSE-KMS with the expected key"
     )
 
 

@@ -113,7 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--prefix")
     doctor.add_argument("--region", default=_env(REGION) or _env(REGION_FALLBACK))
     doctor.add_argument("--session-name", default=_env(SESSION_NAME))
-    doctor.add_argument("--kms-key-arn", help="the bucket's key, sent with the probe upload")
+    doctor.add_argument(
+        "--kms-key-arn",
+        help="with --write-probe: the key the bucket's default encryption must use (else any SSE-KMS key)",
+    )
     doctor.add_argument("--write-probe", action="store_true", help="also write, read and delete a small probe")
     doctor.add_argument("--json", action="store_true", help="print the steps as JSON")
     doctor.add_argument(
