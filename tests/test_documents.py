@@ -201,7 +201,7 @@ def test_bucket_policy_denies_plain_http_for_everyone() -> None:
 
 
 def test_key_policy_limits_use_to_federated_roles_through_s3_for_this_bucket() -> None:
-    document = kms_key_policy("111122223333", "eu-west-1", "/gcp-federation/dev/", "lake")
+    document = kms_key_policy("111122223333", "eu-west-1", "/gcp-federation/dev/", bucket="lake")
     admin, use = document["Statement"]
     assert admin["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
     assert not any(a in admin["Action"] for a in ("kms:Decrypt", "kms:GenerateDataKey", "kms:*"))
@@ -219,7 +219,7 @@ def test_key_policy_limits_use_to_federated_roles_through_s3_for_this_bucket() -
 )
 def test_key_policy_follows_the_bucket_key_encryption_context(encryption_context: str, allowed: bool) -> None:
     """Bucket keys: context = bucket ARN; objects written without them: the object ARN."""
-    document = kms_key_policy("111122223333", "eu-west-1", "/gcp-federation/dev/", "lake")
+    document = kms_key_policy("111122223333", "eu-west-1", "/gcp-federation/dev/", bucket="lake")
     context = {
         "kms:viaservice": ["s3.eu-west-1.amazonaws.com"],
         "kms:calleraccount": ["111122223333"],

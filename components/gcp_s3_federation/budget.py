@@ -97,9 +97,9 @@ def stack_documents(config: FederationConfig) -> list[Measurement]:
                 config.aws.account_id,
                 config.aws.region,
                 config.role_path,
-                bucket.name,
                 config.admin_principal_arns,
                 partition=partition_for_region(config.aws.region),
+                bucket=bucket.name,
             )
             found.append(Measurement(owner, "key policy", minified_size(key), KEY_POLICY))
     return found

@@ -286,9 +286,10 @@ def kms_key_policy(
     account_id: str,
     region: str,
     role_path: str,
-    bucket: str,
     admin_principal_arns: Sequence[str] = (),
     partition: str = "aws",
+    *,
+    bucket: str,
 ) -> Document:
     """Key policy: the account administers the key; only federated roles (and break-glass
     principals) may use it, only through S3 in the bucket's region, and only for this bucket.

@@ -131,7 +131,9 @@ class SecureBucket(pulumi.ComponentResource):
                 enable_key_rotation=True,
                 deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
                 policy=render(
-                    kms_key_policy(account_id, region, role_path, bucket, admin_principal_arns, partition=partition)
+                    kms_key_policy(
+                        account_id, region, role_path, admin_principal_arns, partition=partition, bucket=bucket
+                    )
                 ),
                 tags=tags,
                 opts=retained,
