@@ -31,7 +31,7 @@ from .stack import build_stack
 from .validation import ArgumentError
 from .workload import FederatedWorkload
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 COMPONENTS = (
     AuditTrail,
