@@ -191,6 +191,15 @@ def test_bucket_policy_fence_covers_objects_and_listings_outside_the_role_path()
         assert _denied_by(_bucket_policy_decides(action, "arn:aws:s3:::lake", {}, outsider)) is None
 
 
+def test_bucket_policy_fence_lets_aws_service_principals_through() -> None:
+    """A service principal's request carries aws:PrincipalIsAWSService = true and no aws:PrincipalArn."""
+    context = {"aws:securetransport": ["true"], "aws:principalisawsservice": ["true"]}
+    request = Request("s3:GetObject", "arn:aws:s3:::lake/raw/x", context, service="logging.s3.amazonaws.com")
+    assert _denied_by(evaluate([("bucket policy", BUCKET_POLICY)], request)) is None
+    anonymous = Request("s3:GetObject", "arn:aws:s3:::lake/raw/x", {"aws:securetransport": ["true"]})
+    assert _denied_by(evaluate([("bucket policy", BUCKET_POLICY)], anonymous)) == "DenyDataAccessOutsideFederationPath"
+
+
 def test_bucket_policy_denies_plain_http_for_everyone() -> None:
     context = {"aws:securetransport": ["false"], "aws:principalarn": [ROLE]}
     decision = evaluate(
